@@ -1,0 +1,690 @@
+//! Argument typing: Tracee type strings (and protobuf value kinds) to typed values and tree items.
+
+use base64::Engine as _;
+
+use crate::fields::{Catalog, FieldId, FieldType, F};
+use crate::json::{Json, Kind, Span};
+use crate::structs::{self, MemberKind, StructDef};
+use crate::tree::{ExpertKind, Timestamp, Tree, Value};
+
+/// How an argument's value is read and shown.
+#[derive(Clone, Copy, Debug)]
+pub enum ArgKind {
+    Int,
+    UInt,
+    /// Pointers and addresses: shown in hex.
+    Hex,
+    Bool,
+    Str,
+    StrArray,
+    /// Base64 in JSON (or an array of byte values).
+    Bytes,
+    /// `umode_t` / `mode_t`: octal with the file type and permissions spelled out.
+    Mode,
+    /// `dev_t`: shown with its major:minor pair.
+    Dev,
+    Float,
+    Time,
+    IntArray,
+    Struct(&'static StructDef),
+    /// Free-form JSON (protobuf `struct`): shown as written.
+    RawJson,
+    /// A type the engine does not know: shown as "unsupported type <t>" with the raw JSON.
+    Unknown,
+}
+
+impl ArgKind {
+    /// Maps a Tracee type string (C style before v0.24, Go style after) or a protobuf value kind.
+    pub fn from_type(type_name: &str) -> ArgKind {
+        let t = normalize_type(type_name);
+        if let Some(def) = structs::by_type(&t) {
+            return ArgKind::Struct(def);
+        }
+        match t.as_str() {
+            "int" | "long" | "short" | "s8" | "s16" | "s32" | "s64" | "int8" | "int16"
+            | "int32" | "int64" | "sint32" | "sint64" | "sfixed32" | "sfixed64" | "pid_t"
+            | "off_t" | "loff_t" | "ssize_t" | "clockid_t" | "key_t" | "mqd_t" | "long long"
+            | "signed int" | "char" => ArgKind::Int,
+            "unsigned int" | "unsigned long" | "unsigned short" | "unsigned char"
+            | "unsigned long long" | "u8" | "u16" | "u32" | "u64" | "uint" | "uint8" | "uint16"
+            | "uint32" | "uint64" | "fixed32" | "fixed64" | "size_t" | "uid_t" | "gid_t"
+            | "ino_t" | "__u32" | "__u64" | "unsigned" | "u_int32" | "u_int64" | "uInt32"
+            | "uInt64" => ArgKind::UInt,
+            "dev_t" => ArgKind::Dev,
+            "umode_t" | "mode_t" => ArgKind::Mode,
+            "bool" | "_Bool" => ArgKind::Bool,
+            "char*" | "const char*" | "string" | "str" | "char[]" => ArgKind::Str,
+            "const char**" | "const char*const*" | "char**" | "[]string" | "str_array"
+            | "strArray" | "[]str" => ArgKind::StrArray,
+            "bytes" | "[]byte" | "[]uint8" | "u8[]" => ArgKind::Bytes,
+            "float" | "double" | "float32" | "float64" => ArgKind::Float,
+            "time.Time" | "timespec" | "struct timespec*" | "timestamp" | "time" => ArgKind::Time,
+            "unsigned long[]" | "int[2]" | "int[]" | "u64[]" | "u32[]" | "[]uint64"
+            | "[]uint32" | "[]int32" | "[]int64" | "[]int" | "uint64_array" | "int32_array"
+            | "uint32_array" | "int64_array" | "[]uint16" | "u16[]" | "u_int64_array"
+            | "uInt64Array" | "int32Array" => ArgKind::IntArray,
+            "struct" | "google.protobuf.Struct" | "map[string]interface {}" | "interface{}" => {
+                ArgKind::RawJson
+            }
+            "void*" | "uintptr" | "trace.Pointer" | "pointer" => ArgKind::Hex,
+            _ if t.ends_with('*') => ArgKind::Hex,
+            _ => ArgKind::Unknown,
+        }
+    }
+
+    /// For arguments that come without a type: guess from the JSON value.
+    pub fn infer(value: &Json) -> ArgKind {
+        match &value.kind {
+            Kind::Str(_) | Kind::Null => ArgKind::Str,
+            Kind::Bool(_) => ArgKind::Bool,
+            Kind::Num(n) if n.starts_with('-') => ArgKind::Int,
+            Kind::Num(n) if n.contains(['.', 'e', 'E']) => ArgKind::Float,
+            Kind::Num(_) => ArgKind::UInt,
+            Kind::Arr(items) if items.iter().all(|i| matches!(i.kind, Kind::Str(_))) => {
+                ArgKind::StrArray
+            }
+            Kind::Arr(items) if items.iter().all(|i| matches!(i.kind, Kind::Num(_))) => {
+                ArgKind::IntArray
+            }
+            _ => ArgKind::Unknown,
+        }
+    }
+
+    pub fn field_type(self) -> FieldType {
+        match self {
+            ArgKind::Int => FieldType::Int,
+            ArgKind::UInt | ArgKind::Dev => FieldType::UInt,
+            ArgKind::Hex => FieldType::Hex,
+            ArgKind::Bool => FieldType::Bool,
+            ArgKind::Bytes => FieldType::Bytes,
+            ArgKind::Mode => FieldType::Oct,
+            ArgKind::Time => FieldType::Time,
+            ArgKind::Str
+            | ArgKind::StrArray
+            | ArgKind::Float
+            | ArgKind::IntArray
+            | ArgKind::Struct(_)
+            | ArgKind::RawJson
+            | ArgKind::Unknown => FieldType::Str,
+        }
+    }
+}
+
+/// `const char *` → `const char*`, `const char * const *` → `const char*const*`.
+fn normalize_type(t: &str) -> String {
+    let mut out = String::with_capacity(t.len());
+    for part in t.split_whitespace() {
+        if !out.is_empty() && !part.starts_with('*') && !out.ends_with('*') {
+            out.push(' ');
+        }
+        out.push_str(part);
+    }
+    out
+}
+
+/// What an argument needs to be rendered.
+pub struct ArgInput<'j, 'a> {
+    pub name: &'j str,
+    /// The type as written (`None` where the format has no type).
+    pub type_name: Option<&'j str>,
+    pub value: &'j Json<'a>,
+    /// The whole argument (object) in the line.
+    pub span: Span,
+}
+
+/// Renders one argument into the tree; returns its Info-column text (`name=value`).
+pub fn render_arg(tree: &mut Tree, line: &str, arg: &ArgInput) -> String {
+    let cat = Catalog::get();
+    let kind = match arg.type_name {
+        Some(t) => ArgKind::from_type(t),
+        None => cat
+            .arg_kind(arg.name)
+            .copied()
+            .unwrap_or_else(|| ArgKind::infer(arg.value)),
+    };
+    // Structs and unknown types are shown as text: they need a string field.
+    let field = cat.arg_field(arg.name).filter(|f| match kind {
+        ArgKind::Unknown | ArgKind::Struct(_) => cat.def(*f).ftype == FieldType::Str,
+        _ => true,
+    });
+    let head_field: FieldId = field.unwrap_or(F::UncataloguedArg.into());
+    // Uncatalogued args and unknown types need the name in the label: the field name is generic.
+    let name_label = |text: &str| field.is_none().then(|| format!("{}: {}", arg.name, text));
+
+    let (value, label, info) = match kind {
+        ArgKind::Unknown => {
+            let raw = arg.value.raw(line).to_string();
+            let t = arg.type_name.unwrap_or("?");
+            let label = format!("{}: unsupported type {}: {}", arg.name, t, raw);
+            (Value::Str(raw.clone()), Some(label), raw)
+        }
+        ArgKind::Struct(def) => {
+            let summary = struct_summary(def, arg.value, line);
+            (Value::Str(summary.clone()), name_label(&summary), summary)
+        }
+        _ => {
+            let (value, shown) = typed_value(kind, arg.value, line);
+            let text = shown.clone().unwrap_or_else(|| value.text());
+            // the generic field holds text
+            let value = if field.is_none() {
+                Value::Str(text.clone())
+            } else {
+                value
+            };
+            let label = match (&shown, field) {
+                (Some(s), Some(_)) => Some(format!("{}: {}", arg.name, s)),
+                _ => name_label(&text),
+            };
+            let info = match &value {
+                Value::Str(s) if matches!(kind, ArgKind::Str) => format!("{s:?}"),
+                _ => text,
+            };
+            (value, label, info)
+        }
+    };
+
+    let head = if let ArgKind::Struct(def) = kind {
+        let idx = tree.open(head_field, arg.span, value, label);
+        render_struct_value(tree, line, def, arg.value);
+        tree.close();
+        idx
+    } else {
+        tree.push(head_field, arg.span, value, label)
+    };
+    if field.is_none() || matches!(kind, ArgKind::Unknown) {
+        tree.open_child_type(head, arg);
+    }
+    if matches!(kind, ArgKind::Unknown) {
+        tree.expert(
+            ExpertKind::UnsupportedType,
+            format!(
+                "argument {} has unsupported type {}",
+                arg.name,
+                arg.type_name.unwrap_or("?")
+            ),
+            Some(head),
+        );
+    }
+    if arg.name == "argv" && matches!(kind, ArgKind::StrArray) {
+        let words: Vec<String> = arg.value_items().map(|j| j.display(line)).collect();
+        tree.push(
+            F::CommandLine,
+            arg.value.span,
+            Value::Str(command_line(&words)),
+            None,
+        );
+    }
+    format!("{}={}", arg.name, info)
+}
+
+impl ArgInput<'_, '_> {
+    fn value_items(&self) -> impl Iterator<Item = &Json<'_>> {
+        unwrap_wrapper(self.value).items().iter()
+    }
+}
+
+impl Tree {
+    /// Records the argument's declared type under an uncatalogued or unsupported argument.
+    fn open_child_type(&mut self, head: usize, arg: &ArgInput) {
+        if let Some(t) = arg.type_name {
+            let depth = self.depth();
+            let span = self.items[head].span;
+            let idx = self.push(F::ArgType, span, Value::Str(t.to_string()), None);
+            self.items[idx].depth = depth + 1;
+        }
+    }
+}
+
+/// Protobuf JSON wraps some values as `{"value": ...}` (sometimes twice).
+pub fn unwrap_wrapper<'j, 'a>(mut v: &'j Json<'a>) -> &'j Json<'a> {
+    while let [m] = v.members() {
+        if m.key != "value" {
+            break;
+        }
+        v = &m.value;
+    }
+    v
+}
+
+/// The typed value and, where it adds something, a richer display text.
+fn typed_value(kind: ArgKind, json: &Json, line: &str) -> (Value, Option<String>) {
+    let v = unwrap_wrapper(json);
+    let as_text = || Value::Str(v.display(line));
+    match kind {
+        ArgKind::Int => (v.as_i64().map(Value::Int).unwrap_or_else(as_text), None),
+        ArgKind::UInt => (
+            v.as_u64()
+                .map(Value::UInt)
+                .or_else(|| v.as_i64().map(Value::Int))
+                .unwrap_or_else(as_text),
+            None,
+        ),
+        ArgKind::Hex => match hex_value(v) {
+            Some(u) => (Value::UInt(u), Some(format!("0x{u:x}"))),
+            None => (as_text(), None),
+        },
+        ArgKind::Bool => (v.as_bool().map(Value::Bool).unwrap_or_else(as_text), None),
+        ArgKind::Str => match &v.kind {
+            Kind::Null => (Value::Str(String::new()), None),
+            _ => (as_text(), None),
+        },
+        ArgKind::Float => (as_text(), None),
+        ArgKind::StrArray | ArgKind::IntArray => {
+            let items: Vec<String> = v.items().iter().map(|i| i.display(line)).collect();
+            match &v.kind {
+                Kind::Arr(_) => (
+                    Value::Str(format!(
+                        "[{}]",
+                        quote_list(&items, matches!(kind, ArgKind::StrArray))
+                    )),
+                    None,
+                ),
+                Kind::Null => (Value::Str("[]".into()), None),
+                _ => (as_text(), None),
+            }
+        }
+        ArgKind::Bytes => match bytes_value(v) {
+            Some(b) => {
+                let shown = format!("{} bytes: {}", b.len(), preview_bytes(&b));
+                (Value::Bytes(b), Some(shown))
+            }
+            None => (as_text(), None),
+        },
+        ArgKind::Mode => match v.as_u64() {
+            Some(m) => {
+                let octal = if m == 0 {
+                    "0".to_string()
+                } else {
+                    format!("0{m:o}")
+                };
+                (
+                    Value::UInt(m),
+                    Some(format!("{octal} ({})", describe_mode(m))),
+                )
+            }
+            None => (as_text(), None),
+        },
+        ArgKind::Dev => match v.as_u64() {
+            Some(d) => (
+                Value::UInt(d),
+                Some(format!("{} ({}:{})", d, d >> 20, d & 0xfffff)),
+            ),
+            None => (as_text(), None),
+        },
+        ArgKind::Time => match time_value(v) {
+            Some(t) => (Value::Time(t), None),
+            None => (as_text(), None),
+        },
+        ArgKind::Struct(_) | ArgKind::Unknown => (as_text(), None),
+        ArgKind::RawJson => (Value::Str(v.raw(line).to_string()), None),
+    }
+}
+
+fn quote_list(items: &[String], quote: bool) -> String {
+    let parts: Vec<String> = items
+        .iter()
+        .map(|s| if quote { format!("{s:?}") } else { s.clone() })
+        .collect();
+    parts.join(", ")
+}
+
+/// Pointers come as numbers or as `"0x..."` strings.
+fn hex_value(v: &Json) -> Option<u64> {
+    match &v.kind {
+        Kind::Str(s) => {
+            let s = s.trim();
+            match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+                Some(h) => u64::from_str_radix(h, 16).ok(),
+                None => s.parse().ok(),
+            }
+        }
+        _ => v.as_u64().or_else(|| v.as_i64().map(|i| i as u64)),
+    }
+}
+
+fn bytes_value(v: &Json) -> Option<Vec<u8>> {
+    match &v.kind {
+        Kind::Str(s) => base64::engine::general_purpose::STANDARD
+            .decode(s.as_bytes())
+            .ok(),
+        Kind::Arr(items) => items
+            .iter()
+            .map(|i| i.as_u64().and_then(|b| u8::try_from(b).ok()))
+            .collect(),
+        Kind::Null => Some(Vec::new()),
+        _ => None,
+    }
+}
+
+fn preview_bytes(b: &[u8]) -> String {
+    let hex: String = b.iter().take(32).map(|x| format!("{x:02x}")).collect();
+    if b.len() > 32 {
+        format!("{hex}…")
+    } else {
+        hex
+    }
+}
+
+/// Nanoseconds since the epoch, RFC 3339 text, or protobuf `{seconds, nanos}`.
+pub fn time_value(v: &Json) -> Option<Timestamp> {
+    match &v.kind {
+        Kind::Str(s) => {
+            parse_rfc3339(s).or_else(|| s.parse::<i128>().ok().map(Timestamp::from_nanos))
+        }
+        Kind::Num(n) if n.contains(['.', 'e', 'E']) => {
+            let secs: f64 = n.parse().ok()?;
+            Some(Timestamp::from_nanos((secs * 1e9) as i128))
+        }
+        Kind::Num(_) => v.as_i128().map(Timestamp::from_nanos),
+        Kind::Obj(_) => {
+            let secs = v.get("seconds").and_then(|s| s.as_i64()).unwrap_or(0);
+            let nanos = v.get("nanos").and_then(|n| n.as_i64()).unwrap_or(0);
+            (v.get("seconds").is_some() || v.get("nanos").is_some())
+                .then(|| Timestamp::from_nanos(secs as i128 * 1_000_000_000 + nanos as i128))
+        }
+        _ => None,
+    }
+}
+
+pub fn parse_rfc3339(s: &str) -> Option<Timestamp> {
+    let t = time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()?;
+    Some(Timestamp::from_nanos(t.unix_timestamp_nanos()))
+}
+
+/// `[Command Line]`: argv joined as a shell would show it.
+pub fn command_line(words: &[String]) -> String {
+    let quoted: Vec<String> = words
+        .iter()
+        .map(|w| {
+            if !w.is_empty()
+                && w.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%^".contains(c))
+            {
+                w.clone()
+            } else {
+                format!("'{}'", w.replace('\'', r"'\''"))
+            }
+        })
+        .collect();
+    quoted.join(" ")
+}
+
+/// `S_IFREG|rwxr-xr-x`-style text for a mode.
+pub fn describe_mode(mode: u64) -> String {
+    let kind = match mode & 0o170000 {
+        0o140000 => "socket",
+        0o120000 => "symlink",
+        0o100000 => "regular file",
+        0o060000 => "block device",
+        0o040000 => "directory",
+        0o020000 => "character device",
+        0o010000 => "fifo",
+        _ => "",
+    };
+    let mut perms = String::with_capacity(9);
+    for shift in [6, 3, 0] {
+        let bits = (mode >> shift) & 7;
+        perms.push(if bits & 4 != 0 { 'r' } else { '-' });
+        perms.push(if bits & 2 != 0 { 'w' } else { '-' });
+        perms.push(if bits & 1 != 0 { 'x' } else { '-' });
+    }
+    if kind.is_empty() {
+        perms
+    } else {
+        format!("{kind}, {perms}")
+    }
+}
+
+/// Short text for a struct value: its scalar members as `key=value`.
+fn struct_summary(def: &StructDef, value: &Json, line: &str) -> String {
+    let one = |obj: &Json| -> String {
+        let parts: Vec<String> = obj
+            .members()
+            .iter()
+            .filter(|m| matches!(m.value.kind, Kind::Str(_) | Kind::Num(_) | Kind::Bool(_)))
+            .filter(|m| !matches!(&m.value.kind, Kind::Str(s) if s.is_empty()))
+            .map(|m| {
+                format!(
+                    "{}={}",
+                    def.member(&m.key).map(|d| d.field).unwrap_or(&m.key),
+                    m.value.display(line)
+                )
+            })
+            .collect();
+        if parts.is_empty() {
+            value_brief(obj, line)
+        } else {
+            parts.join(" ")
+        }
+    };
+    match &value.kind {
+        Kind::Arr(items) => format!("[{}]", items.iter().map(one).collect::<Vec<_>>().join("; ")),
+        Kind::Obj(_) => one(value),
+        _ => value.display(line),
+    }
+}
+
+fn value_brief(v: &Json, line: &str) -> String {
+    let raw = v.raw(line);
+    if raw.len() > 120 {
+        format!("{}…", &raw[..floor_char_boundary(raw, 120)])
+    } else {
+        raw.to_string()
+    }
+}
+
+pub fn floor_char_boundary(s: &str, mut i: usize) -> usize {
+    while i > 0 && !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// Members of a struct value (one object, an array of them, or a map of name → object).
+pub fn render_struct_value(tree: &mut Tree, line: &str, def: &'static StructDef, value: &Json) {
+    match &value.kind {
+        Kind::Obj(_) if is_map_of_structs(def, value) => {
+            for m in value.members() {
+                let head = tree.open(
+                    F::Member,
+                    m.key_span.to(m.value.span),
+                    Value::Str(m.key.to_string()),
+                    Some(format!("{}: {}", def.title, m.key)),
+                );
+                render_members(tree, line, def, &m.value);
+                tree.close_or_drop_empty(head);
+            }
+        }
+        Kind::Obj(_) => render_members(tree, line, def, value),
+        Kind::Arr(items) => {
+            for item in items {
+                tree.open(
+                    F::Member,
+                    item.span,
+                    Value::Str(struct_summary(def, item, line)),
+                    Some(format!(
+                        "{}: {}",
+                        def.title,
+                        struct_summary(def, item, line)
+                    )),
+                );
+                render_members(tree, line, def, item);
+                tree.close();
+            }
+        }
+        _ => {}
+    }
+}
+
+/// `map[string]T`: an object whose values are objects with the struct's members.
+fn is_map_of_structs(def: &StructDef, value: &Json) -> bool {
+    let members = value.members();
+    !members.is_empty()
+        && members.iter().all(|m| matches!(m.value.kind, Kind::Obj(_)))
+        && members.iter().all(|m| def.member(&m.key).is_none())
+}
+
+fn render_members(tree: &mut Tree, line: &str, def: &'static StructDef, obj: &Json) {
+    let cat = Catalog::get();
+    for m in obj.members() {
+        let span = m.key_span.to(m.value.span);
+        let Some(member) = def.member(&m.key) else {
+            tree.push(
+                F::Member,
+                span,
+                Value::Str(m.value.display(line)),
+                Some(format!("{}: {}", m.key, m.value.display(line))),
+            );
+            continue;
+        };
+        let field = cat
+            .id(&format!("tracker.{}.{}", def.ns, member.field))
+            .unwrap_or(F::Member.into());
+        match member.kind {
+            MemberKind::Nested(inner) => {
+                if m.value.is_null() {
+                    continue;
+                }
+                let head = tree.open(field, span, Value::None, None);
+                render_members(tree, line, inner, &m.value);
+                tree.close_or_drop_empty(head);
+            }
+            MemberKind::NestedArray(inner) => {
+                if m.value.items().is_empty() {
+                    continue;
+                }
+                tree.open(
+                    field,
+                    span,
+                    Value::None,
+                    Some(format!("{} ({})", member.label, m.value.items().len())),
+                );
+                render_struct_value(tree, line, inner, &m.value);
+                tree.close();
+            }
+            MemberKind::StrArray => {
+                for item in m.value.items() {
+                    tree.push(field, item.span, Value::Str(item.display(line)), None);
+                }
+            }
+            MemberKind::Headers => {
+                for h in m.value.members() {
+                    let values: Vec<&Json> = match &h.value.kind {
+                        Kind::Arr(items) => items.iter().collect(),
+                        _ => vec![&h.value],
+                    };
+                    for v in values {
+                        let text = format!("{}: {}", h.key, v.display(line));
+                        tree.push(field, h.key_span.to(h.value.span), Value::Str(text), None);
+                    }
+                }
+            }
+            MemberKind::Str => {
+                tree.push(field, span, Value::Str(m.value.display(line)), None);
+            }
+            MemberKind::Int | MemberKind::UInt | MemberKind::Hex | MemberKind::Bool => {
+                let kind = match member.kind {
+                    MemberKind::Int => ArgKind::Int,
+                    MemberKind::Bool => ArgKind::Bool,
+                    MemberKind::Hex => ArgKind::Hex,
+                    _ => ArgKind::UInt,
+                };
+                let (value, _) = typed_value(kind, &m.value, line);
+                tree.push(field, span, value, None);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn type_strings_of_every_tracee_era_map_to_kinds() {
+        let cases: &[(&str, FieldType)] = &[
+            ("int", FieldType::Int),
+            ("long", FieldType::Int),
+            ("pid_t", FieldType::Int),
+            ("int32", FieldType::Int),
+            ("unsigned int", FieldType::UInt),
+            ("unsigned long", FieldType::UInt),
+            ("u16", FieldType::UInt),
+            ("uint64", FieldType::UInt),
+            ("size_t", FieldType::UInt),
+            ("dev_t", FieldType::UInt),
+            ("umode_t", FieldType::Oct),
+            ("mode_t", FieldType::Oct),
+            ("bool", FieldType::Bool),
+            ("const char*", FieldType::Str),
+            ("const char *", FieldType::Str),
+            ("char*", FieldType::Str),
+            ("string", FieldType::Str),
+            ("const char**", FieldType::Str),
+            ("const char*const*", FieldType::Str),
+            ("[]string", FieldType::Str),
+            ("void*", FieldType::Hex),
+            ("int*", FieldType::Hex),
+            ("bytes", FieldType::Bytes),
+            ("[]byte", FieldType::Bytes),
+            ("time.Time", FieldType::Time),
+            ("unsigned long[]", FieldType::Str),
+            ("struct sockaddr*", FieldType::Str),
+            ("trace.ProtoHTTPRequest", FieldType::Str),
+            ("no.SuchType", FieldType::Str),
+        ];
+        for (t, ft) in cases {
+            assert_eq!(ArgKind::from_type(t).field_type(), *ft, "{t}");
+        }
+        assert!(matches!(
+            ArgKind::from_type("no.SuchType"),
+            ArgKind::Unknown
+        ));
+        assert!(matches!(ArgKind::from_type("slim_cred_t"), ArgKind::Struct(d) if d.ns == "cred"));
+        assert!(
+            matches!(ArgKind::from_type("[]trace.DnsQueryData"), ArgKind::Struct(d) if d.ns == "dns_query")
+        );
+    }
+
+    #[test]
+    fn modes_and_command_lines_read_like_a_shell() {
+        assert_eq!(describe_mode(0o100755), "regular file, rwxr-xr-x");
+        assert_eq!(describe_mode(0o20620), "character device, rw--w----");
+        let words: Vec<String> = ["ls", "--color=auto", "my file", "it's"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(
+            command_line(&words),
+            r#"ls --color=auto 'my file' 'it'\''s'"#
+        );
+    }
+
+    #[test]
+    fn times_in_every_encoding() {
+        let j = crate::json::parse(r#"["2024-01-01T00:00:01.5Z", 1700000000000000001, {"seconds":"10","nanos":5}, 5323.5]"#).unwrap();
+        let t: Vec<Timestamp> = j.items().iter().map(|i| time_value(i).unwrap()).collect();
+        assert_eq!(
+            t[0],
+            Timestamp {
+                secs: 1_704_067_201,
+                nanos: 500_000_000
+            }
+        );
+        assert_eq!(
+            t[1],
+            Timestamp {
+                secs: 1_700_000_000,
+                nanos: 1
+            }
+        );
+        assert_eq!(t[2], Timestamp { secs: 10, nanos: 5 });
+        assert_eq!(
+            t[3],
+            Timestamp {
+                secs: 5323,
+                nanos: 500_000_000
+            }
+        );
+    }
+}

@@ -1,0 +1,208 @@
+//! Trackershark engine: reads Tracker (Tracee) JSON event lines and produces a typed event model and
+//! an ordered list of dissection items (field, value, byte range, nesting) for any front end to walk.
+//! Knows nothing of Lua or Wireshark.
+
+pub mod args;
+pub mod events;
+pub mod fields;
+pub mod json;
+pub mod line;
+pub mod model;
+pub mod pcapng;
+pub mod schema;
+pub mod structs;
+pub mod tree;
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+pub use fields::{Catalog, FieldDef, FieldId, FieldType, F};
+pub use line::{classify, sniff, LineInfo, LineKind};
+pub use model::Event;
+pub use schema::Format;
+pub use tree::{Expert, ExpertKind, Item, Timestamp, Value};
+
+use json::Span;
+use tree::Tree;
+
+/// Protocol column text for events and for signatures.
+pub const PROTO_EVENT: &str = "TRACKER";
+pub const PROTO_SIGNATURE: &str = "TRACKER/SIG";
+
+/// Longest Info column text; longer text ends in "…".
+pub const INFO_MAX: usize = 400;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("line is not valid UTF-8 (at byte {0})")]
+    Utf8(usize),
+    #[error("invalid JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("not a Tracker event: {0}")]
+    NotAnEvent(&'static str),
+}
+
+/// Everything a front end needs to show one line.
+#[derive(Debug)]
+pub struct Dissection {
+    /// "TRACKER" or "TRACKER/SIG".
+    pub protocol: &'static str,
+    pub info: String,
+    /// Items in tree order; spans are relative to the start of the line (prefix included).
+    pub items: Vec<Item>,
+    pub experts: Vec<Expert>,
+    /// The typed event, when the line is one.
+    pub event: Option<Event>,
+    pub format: Option<Format>,
+}
+
+/// Dissects one line (without its line terminator). Never panics: an internal fault becomes an
+/// expert item on an otherwise minimal tree.
+pub fn dissect(line: &[u8]) -> Dissection {
+    match catch_unwind(AssertUnwindSafe(|| dissect_inner(line))) {
+        Ok(d) => d,
+        Err(panic) => {
+            let msg = panic_message(&panic);
+            failed(
+                line,
+                ExpertKind::InternalError,
+                format!("internal error while dissecting: {msg}"),
+            )
+        }
+    }
+}
+
+pub fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".to_string())
+}
+
+fn dissect_inner(line: &[u8]) -> Dissection {
+    if std::env::var_os("TRACKERSHARK_TEST_PANIC")
+        .is_some_and(|v| !v.is_empty() && line.windows(v.len()).any(|w| w == v.as_encoded_bytes()))
+    {
+        panic!("forced panic for testing (TRACKERSHARK_TEST_PANIC)");
+    }
+    let info = line::classify(line);
+    match parse_event(line, &info) {
+        Ok(d) => d,
+        Err(e) => {
+            let kind = match info.kind {
+                LineKind::Log => "Tracker log line",
+                LineKind::Blank => "blank line",
+                _ => "malformed",
+            };
+            let mut d = failed(line, ExpertKind::Malformed, e.to_string());
+            d.info = format!("[{kind}] {e}");
+            d
+        }
+    }
+}
+
+fn parse_event(line: &[u8], info: &LineInfo) -> Result<Dissection, Error> {
+    let start = info.json_start;
+    let text = std::str::from_utf8(line).map_err(|e| Error::Utf8(e.valid_up_to()))?;
+    let root = json::parse_in(text, start)?;
+    if !matches!(root.kind, json::Kind::Obj(_)) {
+        return Err(Error::NotAnEvent("the line is not a JSON object"));
+    }
+    let format = Format::detect(&root).ok_or(Error::NotAnEvent("no event name or id"))?;
+
+    let mut tree = Tree::new();
+    tree.open(
+        F::Event,
+        root.span,
+        Value::None,
+        Some(Catalog::get().def(F::Event.into()).name.clone()),
+    );
+    if let Some((p, len)) = info.prefix {
+        let source = text[p..p + len].to_string();
+        tree.push(F::LogSource, Span::new(p, len), Value::Str(source), None);
+    }
+    tree.push(
+        F::Format,
+        root.span,
+        Value::Str(format.name().to_string()),
+        None,
+    );
+    let mapped = schema::map_event(&mut tree, text, &root, format);
+    tree.close();
+
+    let Tree { items, experts, .. } = tree;
+    let protocol = if mapped.is_signature {
+        PROTO_SIGNATURE
+    } else {
+        PROTO_EVENT
+    };
+    let info_text = info_text(&mapped.name, &mapped.arg_texts);
+    let event = model::Event::from_items(&items, format);
+    Ok(Dissection {
+        protocol,
+        info: info_text,
+        items,
+        experts,
+        event: Some(event),
+        format: Some(format),
+    })
+}
+
+/// A minimal tree for a line that could not be dissected: the line itself and why.
+fn failed(line: &[u8], kind: ExpertKind, text: String) -> Dissection {
+    let item = Item {
+        field: F::Event.into(),
+        depth: 0,
+        span: Span::new(0, line.len()),
+        value: Value::None,
+        label: None,
+    };
+    Dissection {
+        protocol: PROTO_EVENT,
+        info: format!("[{}] {}", kind.title(), text),
+        items: vec![item],
+        experts: vec![Expert {
+            kind,
+            text,
+            item: Some(0),
+        }],
+        event: None,
+        format: None,
+    }
+}
+
+/// `name: a=1, b="x"`, cut at [`INFO_MAX`].
+fn info_text(name: &str, args: &[String]) -> String {
+    let mut s = String::from(name);
+    if !args.is_empty() {
+        s.push_str(": ");
+        s.push_str(&args.join(", "));
+    }
+    truncate(s, INFO_MAX)
+}
+
+pub fn truncate(mut s: String, max: usize) -> String {
+    if s.len() > max {
+        let cut = args::floor_char_boundary(&s, max);
+        s.truncate(cut);
+        s.push('…');
+    }
+    s
+}
+
+/// `2024-01-01 00:00:00.000000001 UTC`.
+pub fn format_time(t: Timestamp) -> String {
+    match time::OffsetDateTime::from_unix_timestamp_nanos(t.as_nanos()) {
+        Ok(dt) => format!(
+            "{:04}-{:02}-{:02} {:02}:{:02}:{:02}.{:09} UTC",
+            dt.year(),
+            dt.month() as u8,
+            dt.day(),
+            dt.hour(),
+            dt.minute(),
+            dt.second(),
+            dt.nanosecond()
+        ),
+        Err(_) => format!("{}.{:09}", t.secs, t.nanos),
+    }
+}

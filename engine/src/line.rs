@@ -1,0 +1,244 @@
+//! What a line of a Tracker log is, before any full parse: an event, Tracker's own log line, blank,
+//! or something else; where its JSON starts (after a `kubectl logs --prefix`/`--timestamps` prefix);
+//! and its time.
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use crate::args::time_value;
+use crate::json;
+use crate::tree::Timestamp;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LineKind {
+    Blank,
+    /// An event (or finding) the dissector can show.
+    Event,
+    /// Tracker's own log output (`{"level":…,"msg":…}`): not an event.
+    Log,
+    /// Anything else: kept as a frame so nothing is lost, and flagged as malformed.
+    Garbage,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LineInfo {
+    pub kind: LineKind,
+    /// Byte offset of the JSON text in the line.
+    pub json_start: usize,
+    /// The `kubectl logs` prefix, without the trailing space (e.g. `[pod/tracee-x/tracee]`).
+    pub prefix: Option<(usize, usize)>,
+    pub time: Option<Timestamp>,
+}
+
+/// Top-level keys that tell events from log lines; everything else is skipped while parsing.
+#[derive(Deserialize)]
+struct Probe<'a> {
+    #[serde(borrow)]
+    timestamp: Option<&'a RawValue>,
+    #[serde(borrow, rename = "Context")]
+    context: Option<&'a RawValue>,
+    #[serde(rename = "eventName")]
+    event_name: Option<&'a RawValue>,
+    #[serde(rename = "eventId")]
+    event_id: Option<&'a RawValue>,
+    #[serde(rename = "eventID")]
+    event_id_old: Option<&'a RawValue>,
+    name: Option<&'a RawValue>,
+    workload: Option<&'a RawValue>,
+    data: Option<&'a RawValue>,
+    threat: Option<&'a RawValue>,
+    policies: Option<&'a RawValue>,
+    #[serde(rename = "SigMetadata")]
+    sig_metadata: Option<&'a RawValue>,
+    level: Option<&'a RawValue>,
+    #[serde(rename = "L")]
+    level_short: Option<&'a RawValue>,
+    msg: Option<&'a RawValue>,
+    #[serde(rename = "M")]
+    msg_short: Option<&'a RawValue>,
+}
+
+impl Probe<'_> {
+    fn is_event(&self) -> bool {
+        self.event_name.is_some()
+            || self.event_id.is_some()
+            || self.event_id_old.is_some()
+            || (self.context.is_some() && self.sig_metadata.is_some())
+            || (self.name.is_some()
+                && (self.workload.is_some()
+                    || self.data.is_some()
+                    || self.threat.is_some()
+                    || self.policies.is_some()
+                    || self.timestamp.is_some()))
+    }
+
+    fn is_log(&self) -> bool {
+        (self.level.is_some() || self.level_short.is_some())
+            && (self.msg.is_some() || self.msg_short.is_some())
+    }
+
+    fn time(&self) -> Option<Timestamp> {
+        let raw = self.timestamp.or_else(|| {
+            // a finding carries the time inside its context
+            let ctx: Probe = serde_json::from_str(self.context?.get()).ok()?;
+            ctx.timestamp
+        })?;
+        time_value(&json::parse(raw.get()).ok()?)
+    }
+}
+
+pub fn classify(line: &[u8]) -> LineInfo {
+    let mut info = LineInfo {
+        kind: LineKind::Garbage,
+        json_start: 0,
+        prefix: None,
+        time: None,
+    };
+    let Some(first) = line.iter().position(|b| !b.is_ascii_whitespace()) else {
+        info.kind = LineKind::Blank;
+        return info;
+    };
+    let (json_start, prefix) = match split_prefix(line, first) {
+        Some((prefix, start)) => (start, Some(prefix)),
+        None => (first, None),
+    };
+    info.json_start = json_start;
+    info.prefix = prefix;
+    let Ok(text) = std::str::from_utf8(&line[json_start..]) else {
+        return info;
+    };
+    match serde_json::from_str::<Probe>(text) {
+        Ok(p) if p.is_event() => {
+            info.kind = LineKind::Event;
+            info.time = p.time();
+        }
+        Ok(p) if p.is_log() => info.kind = LineKind::Log,
+        Ok(_) => {}
+        // duplicate keys trip the probe; the full parser keeps them
+        Err(_) => {
+            if let Ok(j) = json::parse(text) {
+                if crate::schema::Format::detect(&j).is_some() {
+                    info.kind = LineKind::Event;
+                    info.time = j.get("timestamp").and_then(time_value);
+                }
+            }
+        }
+    }
+    info
+}
+
+/// Finds a `kubectl logs` prefix: one or more space-separated tokens before the JSON, each either a
+/// bracketed source (`[pod/name/container]`) or an RFC 3339 time (`--timestamps`).
+fn split_prefix(line: &[u8], first: usize) -> Option<((usize, usize), usize)> {
+    if line[first] == b'{' {
+        return None;
+    }
+    let brace = first + line[first..].iter().position(|&b| b == b'{')?;
+    let head = std::str::from_utf8(&line[first..brace]).ok()?;
+    if !head.ends_with(' ') && !head.ends_with('\t') {
+        return None;
+    }
+    let ok = head.split_whitespace().all(|tok| {
+        (tok.starts_with('[') && tok.ends_with(']') && !tok.contains('"'))
+            || (tok.as_bytes().first().is_some_and(u8::is_ascii_digit)
+                && crate::args::parse_rfc3339(tok).is_some())
+    });
+    let trimmed = head.trim_end();
+    (ok && !trimmed.is_empty()).then_some(((first, trimmed.len()), brace))
+}
+
+/// Whether the start of a file looks like a Tracker JSON-lines log (for file-type detection).
+/// Looks at the first lines only; Tracker's own log lines may come before the first event.
+pub fn sniff(head: &[u8]) -> bool {
+    let mut lines = head.split(|&b| b == b'\n').peekable();
+    let mut seen_log = false;
+    let mut checked = 0;
+    while let Some(line) = lines.next() {
+        let is_last = lines.peek().is_none();
+        if is_last && head.len() >= 4096 {
+            break; // a line cut off by the read size
+        }
+        match classify(line).kind {
+            LineKind::Blank => continue,
+            LineKind::Event => return true,
+            LineKind::Log => seen_log = true,
+            LineKind::Garbage => return false,
+        }
+        checked += 1;
+        if checked >= 64 {
+            break;
+        }
+    }
+    seen_log
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifies_events_logs_and_noise() {
+        let ev =
+            br#"{"timestamp":1657291777566819000,"eventId":"257","eventName":"openat","args":[]}"#;
+        let info = classify(ev);
+        assert_eq!(info.kind, LineKind::Event);
+        assert_eq!(
+            info.time,
+            Some(Timestamp {
+                secs: 1_657_291_777,
+                nanos: 566_819_000
+            })
+        );
+        assert_eq!(
+            classify(br#"{"level":"info","ts":1.5,"msg":"Tracee is ready"}"#).kind,
+            LineKind::Log
+        );
+        assert_eq!(classify(b"   \r").kind, LineKind::Blank);
+        assert_eq!(classify(b"hello").kind, LineKind::Garbage);
+        assert_eq!(classify(br#"{"a":1}"#).kind, LineKind::Garbage);
+        assert_eq!(
+            classify(b"{\"eventName\":\"x\", \xff}").kind,
+            LineKind::Garbage
+        );
+    }
+
+    #[test]
+    fn kubectl_prefixes_are_split_off() {
+        let line = br#"[pod/tracee-abcde/tracee] {"eventName":"execve","timestamp":1}"#;
+        let info = classify(line);
+        assert_eq!(info.kind, LineKind::Event);
+        assert_eq!(info.prefix, Some((0, 25)));
+        assert_eq!(info.json_start, 26);
+        let line = br#"[pod/t/t] 2024-05-01T10:00:00.123456789Z {"eventName":"execve"}"#;
+        let info = classify(line);
+        assert_eq!(info.kind, LineKind::Event);
+        assert_eq!(&line[info.json_start..info.json_start + 1], b"{");
+        assert_eq!(
+            classify(br#"[1,2] {"eventName":"x"}"#).kind,
+            LineKind::Event
+        );
+        assert_eq!(
+            classify(br#"["x"] {"eventName":"x"}"#).kind,
+            LineKind::Garbage
+        );
+    }
+
+    #[test]
+    fn finding_time_comes_from_its_context() {
+        let line = br#"{"Data":null,"Context":{"timestamp":5,"eventName":"ptrace"},"SigMetadata":{"ID":"TRC-2"}}"#;
+        let info = classify(line);
+        assert_eq!(info.kind, LineKind::Event);
+        assert_eq!(info.time, Some(Timestamp { secs: 0, nanos: 5 }));
+    }
+
+    #[test]
+    fn sniff_claims_tracker_logs_only() {
+        assert!(sniff(
+            b"{\"level\":\"info\",\"msg\":\"start\"}\n{\"eventName\":\"x\",\"eventId\":\"1\"}\n"
+        ));
+        assert!(sniff(b"\n\n[pod/a/b] {\"eventName\":\"x\"}\n"));
+        assert!(!sniff(b"{\"name\":\"my-package\",\"version\":\"1.0\"}\n"));
+        assert!(!sniff(b"GIF89a....."));
+        assert!(!sniff(b""));
+    }
+}

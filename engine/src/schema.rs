@@ -1,0 +1,1013 @@
+//! Event schemas: Tracee `trace.Event` JSON (v0.8–v0.24 and the older Go-struct keys), the newer
+//! protobuf-style JSON, and tracee-rules findings — all mapped onto one tree layout:
+//!
+//! ```text
+//! Tracker Event (JSON)
+//!   metadata (timestamp, id, name, policies, return value, syscall, …)
+//!   Context   (host, process, Container{…}, Kubernetes{…})
+//!   Args      (one item per argument)
+//!   Triggered By (signatures: id, name, return value, Args)
+//!   Metadata  (signatures: id, name, description, severity, MITRE, …)
+//!   other keys, as written
+//! ```
+
+use crate::args::{render_arg, time_value, unwrap_wrapper, ArgInput};
+use crate::fields::F;
+use crate::json::{Json, Kind, Span};
+use crate::tree::{Timestamp, Tree, Value};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// `trace.Event` JSON as written by `--output json` (Tracee v0.8 … v0.24).
+    Classic,
+    /// Protobuf-style JSON (`name`, `workload`, `data[]`, `threat`).
+    Protobuf,
+    /// A tracee-rules finding: `{"Data", "Context", "SigMetadata"}`.
+    Finding,
+}
+
+impl Format {
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Classic => "trace.Event JSON",
+            Format::Protobuf => "protobuf JSON",
+            Format::Finding => "tracee-rules finding",
+        }
+    }
+
+    /// Which schema an object is, if it is a Tracker event at all.
+    pub fn detect(obj: &Json) -> Option<Format> {
+        let has = |k: &str| obj.get(k).is_some();
+        if has("SigMetadata") && has("Context") {
+            Some(Format::Finding)
+        } else if has("eventName") || has("eventId") || has("eventID") {
+            Some(Format::Classic)
+        } else if has("name")
+            && (has("workload")
+                || has("data")
+                || has("threat")
+                || has("policies")
+                || has("timestamp"))
+        {
+            Some(Format::Protobuf)
+        } else {
+            None
+        }
+    }
+}
+
+/// What the schema mapping found, besides the tree items.
+#[derive(Default)]
+pub struct Mapped {
+    pub name: String,
+    pub timestamp: Option<Timestamp>,
+    pub is_signature: bool,
+    /// `name=value` per argument, for the Info column.
+    pub arg_texts: Vec<String>,
+}
+
+pub fn map_event(tree: &mut Tree, line: &str, obj: &Json, format: Format) -> Mapped {
+    let mut m = Mapped::default();
+    let mut used: Vec<&str> = Vec::new();
+    match format {
+        Format::Classic => classic(tree, line, obj, &mut m, &mut used, false),
+        Format::Protobuf => protobuf(tree, line, obj, &mut m, &mut used),
+        Format::Finding => finding(tree, line, obj, &mut m, &mut used),
+    }
+    other_keys(tree, line, obj, &used);
+    m
+}
+
+/// Reads a key (first of several spellings) and marks it used.
+struct Keys<'j, 'a, 'u> {
+    obj: &'j Json<'a>,
+    used: &'u mut Vec<&'j str>,
+}
+
+impl<'j, 'a, 'u> Keys<'j, 'a, 'u> {
+    fn take(&mut self, names: &[&str]) -> Option<&'j Json<'a>> {
+        for member in self.obj.members() {
+            if names.contains(&member.key.as_ref()) {
+                self.used.push(member.key.as_ref());
+                return Some(&member.value);
+            }
+        }
+        None
+    }
+}
+
+fn int(v: &Json, line: &str) -> Value {
+    v.as_i64()
+        .map(Value::Int)
+        .or_else(|| v.as_u64().map(Value::UInt))
+        .unwrap_or_else(|| Value::Str(v.display(line)))
+}
+
+fn text(v: &Json, line: &str) -> Value {
+    match &v.kind {
+        Kind::Null => Value::Str(String::new()),
+        _ => Value::Str(v.display(line)),
+    }
+}
+
+fn boolean(v: &Json, line: &str) -> Value {
+    v.as_bool()
+        .map(Value::Bool)
+        .unwrap_or_else(|| Value::Str(v.display(line)))
+}
+
+fn time(v: &Json, line: &str) -> Value {
+    time_value(v)
+        .map(Value::Time)
+        .unwrap_or_else(|| Value::Str(v.display(line)))
+}
+
+fn put(tree: &mut Tree, field: F, v: &Json, value: Value) -> usize {
+    tree.push(field, v.span, value, None)
+}
+
+/// Container and pod fields: empty strings (host events) carry nothing and are left out, so
+/// `tracker.container.id` is present exactly for container events.
+fn put_nonempty(tree: &mut Tree, field: F, v: &Json, value: Value) {
+    if !matches!(&value, Value::Str(s) if s.is_empty()) {
+        put(tree, field, v, value);
+    }
+}
+
+/// `is_finding`: the object is the context of a tracee-rules finding, so the line is a signature.
+fn classic<'j>(
+    tree: &mut Tree,
+    line: &str,
+    obj: &'j Json,
+    m: &mut Mapped,
+    used: &mut Vec<&'j str>,
+    is_finding: bool,
+) {
+    let mut k = Keys { obj, used };
+    if let Some(v) = k.take(&["timestamp"]) {
+        let value = time(v, line);
+        if let Value::Time(t) = value {
+            m.timestamp = Some(t);
+        }
+        put(tree, F::Timestamp, v, value);
+    }
+    if let Some(v) = k.take(&["eventId", "eventID"]) {
+        put(tree, F::EventId, v, int(v, line));
+    }
+    let name = k.take(&["eventName"]);
+    if let Some(v) = name {
+        m.name = v.display(line);
+        put(tree, F::EventName, v, text(v, line));
+    }
+    let metadata = k.take(&["metadata"]).filter(|v| !v.is_null());
+    let args = k.take(&["args"]);
+    let detected_from = k.take(&["detectedFrom"]).filter(|v| !v.is_null());
+    let triggered_by_arg =
+        args.and_then(|a| a.items().iter().find(|arg| is_trigger_arg(arg_name(arg))));
+    let event_id = obj
+        .get("eventId")
+        .or(obj.get("eventID"))
+        .and_then(|v| v.as_i64());
+    m.is_signature = is_finding
+        || metadata.is_some()
+        || detected_from.is_some()
+        || triggered_by_arg.is_some()
+        || event_id.is_some_and(|id| (6000..7000).contains(&id));
+    if let Some(sig_name) = metadata
+        .and_then(|md| md.path(&["Properties", "signatureName"]))
+        .and_then(|v| v.as_str())
+    {
+        m.name = sig_name.to_string();
+    }
+    mark_signature(tree, name.unwrap_or(obj), m.is_signature);
+    if let Some(v) = k.take(&["matchedPolicies"]) {
+        for p in v.items() {
+            put(tree, F::MatchedPolicy, p, text(p, line));
+        }
+    }
+    if let Some(v) = k.take(&["matchedScopes"]) {
+        put(tree, F::MatchedScopes, v, int(v, line));
+    }
+    for (keys, field) in [
+        (&["argsNum"][..], F::ArgsNum),
+        (&["returnValue"], F::ReturnValue),
+        (&["syscall"], F::Syscall),
+        (&["processorId"], F::ProcessorId),
+    ] {
+        if let Some(v) = k.take(keys) {
+            let value = if field == F::Syscall {
+                text(v, line)
+            } else {
+                int(v, line)
+            };
+            put(tree, field, v, value);
+        }
+    }
+
+    // Context
+    let ctx = tree.open(F::Context, obj.span, Value::None, None);
+    if let Some(v) = k.take(&["hostName"]) {
+        put(tree, F::HostName, v, text(v, line));
+    }
+    let process_fields: &[(&[&str], F)] = &[
+        (&["processName"], F::ProcessName),
+        (&["processId", "processID"], F::Pid),
+        (&["threadId", "threadID"], F::Tid),
+        (&["parentProcessId", "parentProcessID"], F::Ppid),
+        (&["hostProcessId", "hostProcessID"], F::HostPid),
+        (&["hostThreadId", "hostThreadID"], F::HostTid),
+        (&["hostParentProcessId", "hostParentProcessID"], F::HostPpid),
+        (&["userId", "userID"], F::Uid),
+        (&["threadStartTime"], F::ThreadStartTime),
+        (&["mountNamespace", "mountNS"], F::MountNs),
+        (&["pidNamespace", "PIDNS"], F::PidNs),
+        (&["cgroupId"], F::CgroupId),
+        (&["threadEntityId"], F::ThreadEntityId),
+        (&["processEntityId"], F::ProcessEntityId),
+        (&["parentEntityId"], F::ParentEntityId),
+    ];
+    for (keys, field) in process_fields {
+        if let Some(v) = k.take(keys) {
+            let value = if *field == F::ProcessName {
+                text(v, line)
+            } else {
+                int(v, line)
+            };
+            if *field == F::ThreadStartTime {
+                put_thread_start(tree, v, value);
+            } else {
+                put(tree, *field, v, value);
+            }
+        }
+    }
+    if let Some(v) = k.take(&["executable"]) {
+        match v.get("path") {
+            Some(p) => put(tree, F::Executable, p, text(p, line)),
+            None => put(tree, F::Executable, v, text(v, line)),
+        };
+    }
+    let flags = k.take(&["contextFlags"]);
+    if let Some(c) = flags.and_then(|f| f.get("isCompat")) {
+        put(tree, F::IsCompat, c, boolean(c, line));
+    }
+
+    // Container: the flat keys (v0.8–v0.12, and containerId again from v0.18) and the object (v0.13+).
+    let container_obj = k.take(&["container"]);
+    let flat_container = [
+        (k.take(&["containerId"]), F::ContainerId),
+        (k.take(&["containerName"]), F::ContainerName),
+        (k.take(&["containerImage"]), F::ContainerImage),
+    ];
+    let started = flags.and_then(|f| f.get("containerStarted"));
+    let head = tree.open(
+        F::Container,
+        container_obj.map(|c| c.span).unwrap_or(obj.span),
+        Value::None,
+        None,
+    );
+    let mut seen = Vec::new();
+    if let Some(c) = container_obj {
+        for (key, field) in [
+            ("id", F::ContainerId),
+            ("name", F::ContainerName),
+            ("image", F::ContainerImage),
+            ("imageDigest", F::ContainerImageDigest),
+        ] {
+            if let Some(v) = c.get(key) {
+                put_nonempty(tree, field, v, text(v, line));
+                seen.push(field);
+            }
+        }
+        unknown_members(tree, line, c, &["id", "name", "image", "imageDigest"]);
+    }
+    for (v, field) in flat_container {
+        if let Some(v) = v {
+            // v0.18+ repeats the id at the top level; show it once unless it differs
+            let dup = seen.contains(&field)
+                && container_obj
+                    .and_then(|c| c.get("id"))
+                    .map(|i| i.display(line))
+                    == Some(v.display(line));
+            if !dup {
+                put_nonempty(tree, field, v, text(v, line));
+            }
+        }
+    }
+    if let Some(s) = started {
+        put(tree, F::ContainerStarted, s, boolean(s, line));
+    }
+    tree.close_or_drop_empty(head);
+
+    let k8s_obj = k.take(&["kubernetes"]);
+    let flat_k8s = [
+        (k.take(&["podName"]), F::PodName),
+        (k.take(&["podNamespace"]), F::PodNamespace),
+        (k.take(&["podUID"]), F::PodUid),
+        (k.take(&["podSandbox"]), F::PodSandbox),
+    ];
+    let head = tree.open(
+        F::Kubernetes,
+        k8s_obj.map(|c| c.span).unwrap_or(obj.span),
+        Value::None,
+        None,
+    );
+    if let Some(c) = k8s_obj {
+        for (key, field) in [
+            ("podName", F::PodName),
+            ("podNamespace", F::PodNamespace),
+            ("podUID", F::PodUid),
+            ("podSandbox", F::PodSandbox),
+        ] {
+            if let Some(v) = c.get(key) {
+                let value = if field == F::PodSandbox {
+                    boolean(v, line)
+                } else {
+                    text(v, line)
+                };
+                put_nonempty(tree, field, v, value);
+            }
+        }
+        unknown_members(
+            tree,
+            line,
+            c,
+            &["podName", "podNamespace", "podUID", "podSandbox"],
+        );
+    }
+    for (v, field) in flat_k8s {
+        if let Some(v) = v {
+            let value = if field == F::PodSandbox {
+                boolean(v, line)
+            } else {
+                text(v, line)
+            };
+            put_nonempty(tree, field, v, value);
+        }
+    }
+    tree.close_or_drop_empty(head);
+    if let Some(f) = flags {
+        unknown_members(tree, line, f, &["isCompat", "containerStarted"]);
+    }
+    tree.close_or_drop_empty(ctx);
+
+    if let Some(v) = k.take(&["stackAddresses"]) {
+        if !v.items().is_empty() {
+            tree.open(
+                F::StackAddresses,
+                v.span,
+                Value::None,
+                Some(format!("Stack addresses ({})", v.items().len())),
+            );
+            for a in v.items() {
+                put(tree, F::StackAddress, a, int(a, line));
+            }
+            tree.close();
+        }
+    }
+
+    if let Some(a) = args {
+        m.arg_texts = classic_args(tree, line, a, true);
+    }
+    if let Some(t) = triggered_by_arg.and_then(|a| a.get("value")) {
+        triggered_by(tree, line, t);
+    }
+    if let Some(t) = detected_from {
+        triggered_by(tree, line, t);
+    }
+    if let Some(md) = metadata {
+        signature_metadata(tree, line, md);
+    }
+}
+
+/// `tracker.is_signature` is present on signatures only, so it works as a filter by itself.
+fn mark_signature(tree: &mut Tree, at: &Json, is_signature: bool) {
+    if is_signature {
+        tree.push(F::IsSignature, at.span, Value::Bool(true), None);
+    }
+}
+
+/// Before v0.18 the thread start time is boot-relative; from v0.18 it is epoch nanoseconds.
+fn put_thread_start(tree: &mut Tree, v: &Json, value: Value) {
+    let label = match value.as_i64() {
+        Some(ns) if ns > 1_000_000_000_000_000_000 => Some(format!(
+            "Thread start time: {} ({})",
+            ns,
+            crate::format_time(Timestamp::from_nanos(ns as i128))
+        )),
+        _ => None,
+    };
+    tree.push(F::ThreadStartTime, v.span, value, label);
+}
+
+/// The argument that carries a signature's triggering event: `triggeredBy` (≤ v0.23),
+/// `detectedFrom` (v0.24).
+fn is_trigger_arg(name: Option<&str>) -> bool {
+    matches!(name, Some("triggeredBy" | "detectedFrom"))
+}
+
+fn arg_name<'j>(arg: &'j Json) -> Option<&'j str> {
+    arg.get("name")
+        .or_else(|| arg.path(&["argMeta", "name"]))
+        .and_then(|n| n.as_str())
+}
+
+/// `args: [{name, type, value}]` (or `{argMeta:{name,type}, value}` before v0.7).
+fn classic_args(tree: &mut Tree, line: &str, args: &Json, skip_trigger: bool) -> Vec<String> {
+    let mut texts = Vec::new();
+    if args.items().is_empty() {
+        return texts;
+    }
+    let head = tree.open(F::Args, args.span, Value::None, None);
+    for arg in args.items() {
+        let Some(name) = arg_name(arg) else {
+            tree.push(
+                F::UncataloguedArg,
+                arg.span,
+                Value::Str(arg.raw(line).to_string()),
+                Some(format!("Argument without a name: {}", arg.raw(line))),
+            );
+            continue;
+        };
+        if skip_trigger && is_trigger_arg(Some(name)) {
+            continue;
+        }
+        let type_name = arg
+            .get("type")
+            .or_else(|| arg.path(&["argMeta", "type"]))
+            .and_then(|t| t.as_str());
+        let null = Json {
+            span: arg.span,
+            kind: Kind::Null,
+        };
+        let value = arg.get("value").unwrap_or(&null);
+        texts.push(render_arg(
+            tree,
+            line,
+            &ArgInput {
+                name,
+                type_name,
+                value,
+                span: arg.span,
+            },
+        ));
+    }
+    tree.close_or_drop_empty(head);
+    texts
+}
+
+/// The event that triggered a signature: `triggeredBy` (≤ v0.23) or `detectedFrom` (v0.24).
+fn triggered_by(tree: &mut Tree, line: &str, t: &Json) {
+    let name = t.get("name").map(|n| n.display(line)).unwrap_or_default();
+    tree.open(
+        F::TriggeredBy,
+        t.span,
+        Value::None,
+        Some(format!("Triggered By: {name}")),
+    );
+    let mut known = vec!["id", "name", "returnValue", "args"];
+    if let Some(v) = t.get("id") {
+        put(tree, F::TriggerId, v, int(v, line));
+    }
+    if let Some(v) = t.get("name") {
+        put(tree, F::TriggerName, v, text(v, line));
+    }
+    if let Some(v) = t.get("returnValue") {
+        put(tree, F::TriggerReturnValue, v, int(v, line));
+    }
+    if let Some(a) = t.get("args") {
+        classic_args(tree, line, a, false);
+    }
+    if let Some(d) = t.get("data") {
+        known.push("data");
+        protobuf_data(tree, line, d);
+    }
+    unknown_members(tree, line, t, &known);
+    tree.close();
+}
+
+/// Signature metadata (`metadata` of an event, or `SigMetadata` of a finding).
+fn signature_metadata(tree: &mut Tree, line: &str, md: &Json) {
+    tree.open(F::Signature, md.span, Value::None, None);
+    let mut known = vec!["Properties", "Tags"];
+    for (key, field) in [
+        ("ID", F::SigId),
+        ("Name", F::SigName),
+        ("Version", F::SigVersion),
+        ("Description", F::SigDescription),
+    ] {
+        if let Some(v) = md.get(key) {
+            put(tree, field, v, text(v, line));
+            known.push(key);
+        }
+    }
+    if let Some(tags) = md.get("Tags") {
+        for t in tags.items() {
+            put(tree, F::SigTag, t, text(t, line));
+        }
+    }
+    if let Some(props) = md.get("Properties") {
+        for p in props.members() {
+            let span = p.key_span.to(p.value.span);
+            let field = match p.key.as_ref() {
+                "Severity" | "severity" => Some(F::SigSeverity),
+                "Category" | "category" => Some(F::SigCategory),
+                "Technique" | "technique" => Some(F::SigTechnique),
+                "external_id" => Some(F::SigExternalId),
+                "Kubernetes_Technique" => Some(F::SigKubernetesTechnique),
+                "MITRE ATT&CK" => Some(F::SigMitre),
+                "signatureID" => Some(F::SigId),
+                "signatureName" => Some(F::SigName),
+                _ => None,
+            };
+            match field {
+                Some(F::SigSeverity) => {
+                    let value = int(&p.value, line);
+                    let label = value
+                        .as_i64()
+                        .map(|s| format!("Severity: {} ({})", s, severity_name(s)));
+                    tree.push(F::SigSeverity, span, value, label);
+                }
+                Some(f) => {
+                    tree.push(f, span, text(&p.value, line), None);
+                }
+                None => {
+                    let shown = format!("{}: {}", p.key, p.value.display(line));
+                    tree.push(F::SigProperty, span, Value::Str(shown), None);
+                }
+            }
+        }
+    }
+    unknown_members(tree, line, md, &known);
+    tree.close();
+}
+
+pub fn severity_name(s: i64) -> &'static str {
+    match s {
+        0 => "info",
+        1 => "low",
+        2 => "medium",
+        3 => "high",
+        4 => "critical",
+        _ => "unknown",
+    }
+}
+
+fn finding<'j>(
+    tree: &mut Tree,
+    line: &str,
+    obj: &'j Json,
+    m: &mut Mapped,
+    used: &mut Vec<&'j str>,
+) {
+    let mut k = Keys { obj, used };
+    let context = k.take(&["Context"]);
+    let md = k.take(&["SigMetadata"]);
+    let data = k.take(&["Data"]);
+    let mut inner_used = Vec::new();
+    let mut inner = Mapped::default();
+    if let Some(c) = context.filter(|c| matches!(c.kind, Kind::Obj(_))) {
+        // The context is the triggering event, with full process context.
+        classic(tree, line, c, &mut inner, &mut inner_used, true);
+        other_keys(tree, line, c, &inner_used);
+        // classic() put the triggering event's name first; the signature is what this line is.
+        m.timestamp = inner.timestamp;
+    }
+    m.is_signature = true;
+    m.name = md
+        .and_then(|d| d.get("Name"))
+        .map(|n| n.display(line))
+        .unwrap_or(inner.name.clone());
+    if let Some(c) = context {
+        tree.open(
+            F::TriggeredBy,
+            c.span,
+            Value::None,
+            Some(format!("Triggered By: {}", inner.name)),
+        );
+        if let Some(v) = c.get("eventId") {
+            put(tree, F::TriggerId, v, int(v, line));
+        }
+        if let Some(v) = c.get("eventName") {
+            put(tree, F::TriggerName, v, text(v, line));
+        }
+        if let Some(v) = c.get("returnValue") {
+            put(tree, F::TriggerReturnValue, v, int(v, line));
+        }
+        tree.close();
+    }
+    m.arg_texts = inner.arg_texts;
+    if let Some(md) = md {
+        signature_metadata(tree, line, md);
+    }
+    if let Some(d) = data.filter(|d| !d.is_null()) {
+        for member in d.members() {
+            let shown = format!("{}: {}", member.key, member.value.display(line));
+            tree.push(
+                F::SigData,
+                member.key_span.to(member.value.span),
+                Value::Str(shown),
+                None,
+            );
+        }
+    }
+}
+
+fn protobuf<'j>(
+    tree: &mut Tree,
+    line: &str,
+    obj: &'j Json,
+    m: &mut Mapped,
+    used: &mut Vec<&'j str>,
+) {
+    let mut k = Keys { obj, used };
+    if let Some(v) = k.take(&["timestamp"]) {
+        let value = time(v, line);
+        if let Value::Time(t) = value {
+            m.timestamp = Some(t);
+        }
+        put(tree, F::Timestamp, v, value);
+    }
+    if let Some(v) = k.take(&["id"]) {
+        // `id` is a number, or in some builds the event name again
+        match v.as_i64() {
+            Some(id) => put(tree, F::EventId, v, Value::Int(id)),
+            None => put(tree, F::Other, v, Value::Str(v.display(line))),
+        };
+    }
+    let name = k.take(&["name"]);
+    if let Some(v) = name {
+        m.name = v.display(line);
+        put(tree, F::EventName, v, text(v, line));
+    }
+    if let Some(v) = k.take(&["version"]) {
+        put(tree, F::Version, v, text(v, line));
+    }
+    let threat = k.take(&["threat"]).filter(|t| !t.is_null());
+    let detected_from = k
+        .take(&["detected_from", "triggered_by"])
+        .filter(|t| !t.is_null());
+    m.is_signature = threat.is_some() || detected_from.is_some();
+    if let Some(n) = threat.and_then(|t| t.get("name")).and_then(|n| n.as_str()) {
+        m.name = n.to_string();
+    }
+    mark_signature(tree, name.unwrap_or(obj), m.is_signature);
+    if let Some(v) = k.take(&["policies"]) {
+        for p in v.get("matched").map(|m| m.items()).unwrap_or(&[]) {
+            put(tree, F::MatchedPolicy, p, text(p, line));
+        }
+    }
+    if let Some(v) = k.take(&["return_value"]) {
+        put(tree, F::ReturnValue, v, int(v, line));
+    }
+    let workload = k.take(&["workload"]);
+    let process = workload.and_then(|w| w.get("process"));
+    let thread = process.and_then(|p| p.get("thread"));
+    if let Some(v) = thread.and_then(|t| t.get("syscall")) {
+        put(tree, F::Syscall, v, text(v, line));
+    }
+
+    let ctx = tree.open(
+        F::Context,
+        workload.map(|w| w.span).unwrap_or(obj.span),
+        Value::None,
+        None,
+    );
+    if let Some(v) = k.take(&["hostname", "host_name"]) {
+        put(tree, F::HostName, v, text(v, line));
+    }
+    if let Some(t) = thread {
+        if let Some(v) = t.get("name") {
+            put(tree, F::ProcessName, v, text(v, line));
+        }
+    }
+    if let Some(p) = process {
+        let pid_fields: &[(&Json, &str, F)] = &[(p, "pid", F::Pid), (p, "host_pid", F::HostPid)];
+        for (node, key, field) in pid_fields {
+            if let Some(v) = node.get(key) {
+                put(tree, *field, v, int(unwrap_wrapper(v), line));
+            }
+        }
+    }
+    if let Some(t) = thread {
+        for (key, field) in [("tid", F::Tid), ("host_tid", F::HostTid)] {
+            if let Some(v) = t.get(key) {
+                put(tree, field, v, int(unwrap_wrapper(v), line));
+            }
+        }
+    }
+    if let Some(p) = process {
+        if let Some(parent) = p.get("ancestors").and_then(|a| a.items().first()) {
+            for (key, field) in [("pid", F::Ppid), ("host_pid", F::HostPpid)] {
+                if let Some(v) = parent.get(key) {
+                    put(tree, field, v, int(unwrap_wrapper(v), line));
+                }
+            }
+        }
+        if let Some(v) = p.path(&["real_user", "id"]) {
+            put(tree, F::Uid, v, int(unwrap_wrapper(v), line));
+        }
+    }
+    if let Some(v) = thread.and_then(|t| t.get("start_time")) {
+        match time_value(unwrap_wrapper(v)) {
+            Some(t) => tree.push(
+                F::ThreadStartTime,
+                v.span,
+                Value::UInt(t.as_nanos().max(0) as u64),
+                Some(format!("Thread start time: {}", crate::format_time(t))),
+            ),
+            None => put(tree, F::ThreadStartTime, v, text(v, line)),
+        };
+    }
+    if let Some(p) = process {
+        if let Some(v) = p.path(&["executable", "path"]) {
+            put(tree, F::Executable, v, text(v, line));
+        }
+        for (key, field) in [
+            ("unique_id", F::ProcessEntityId),
+            ("entity_id", F::ProcessEntityId),
+        ] {
+            if let Some(v) = p.get(key) {
+                put(tree, field, v, int(v, line));
+            }
+        }
+    }
+    if let Some(t) = thread {
+        if let Some(v) = t.get("unique_id") {
+            put(tree, F::ThreadEntityId, v, int(v, line));
+        }
+        if let Some(v) = t.get("compat") {
+            put(tree, F::IsCompat, v, boolean(v, line));
+        }
+    }
+    if let Some(p) = process {
+        if let Some(ancestors) = p.get("ancestors") {
+            for a in ancestors.items() {
+                let pid = a
+                    .get("pid")
+                    .map(|v| unwrap_wrapper(v).display(line))
+                    .unwrap_or_default();
+                let exe = a
+                    .path(&["executable", "path"])
+                    .or_else(|| a.path(&["thread", "name"]))
+                    .map(|v| v.display(line))
+                    .unwrap_or_default();
+                put(
+                    tree,
+                    F::Ancestor,
+                    a,
+                    Value::Str(format!("{pid} {exe}").trim().to_string()),
+                );
+            }
+        }
+    }
+    if let Some(c) = workload.and_then(|w| w.get("container")) {
+        let head = tree.open(F::Container, c.span, Value::None, None);
+        for (path, field) in [
+            (&["id"][..], F::ContainerId),
+            (&["name"], F::ContainerName),
+            (&["image", "name"], F::ContainerImage),
+            (&["image", "digest"], F::ContainerImageDigest),
+            (&["started"], F::ContainerStarted),
+        ] {
+            if let Some(v) = c.path(path) {
+                let value = if field == F::ContainerStarted {
+                    boolean(v, line)
+                } else {
+                    text(v, line)
+                };
+                put_nonempty(tree, field, v, value);
+            }
+        }
+        tree.close_or_drop_empty(head);
+    }
+    if let Some(k8s) = workload.and_then(|w| w.get("k8s")) {
+        let head = tree.open(F::Kubernetes, k8s.span, Value::None, None);
+        for (path, field) in [
+            (&["pod", "name"][..], F::PodName),
+            (&["namespace", "name"], F::PodNamespace),
+            (&["pod", "uid"], F::PodUid),
+        ] {
+            if let Some(v) = k8s.path(path) {
+                put_nonempty(tree, field, v, text(v, line));
+            }
+        }
+        if let Some(labels) = k8s.path(&["pod", "labels"]) {
+            for l in labels.members() {
+                let shown = format!("{}={}", l.key, l.value.display(line));
+                tree.push(
+                    F::PodLabel,
+                    l.key_span.to(l.value.span),
+                    Value::Str(shown),
+                    None,
+                );
+            }
+        }
+        tree.close_or_drop_empty(head);
+    }
+    tree.close_or_drop_empty(ctx);
+
+    if let Some(d) = k.take(&["data"]) {
+        m.arg_texts = protobuf_data(tree, line, d);
+    }
+    if let Some(t) = detected_from {
+        protobuf_detected_from(tree, line, t);
+    }
+    if let Some(t) = threat {
+        protobuf_threat(tree, line, t);
+    }
+}
+
+/// `data: [{name, <kind>: value}]`, or an object `{name: value}` in some builds.
+fn protobuf_data(tree: &mut Tree, line: &str, d: &Json) -> Vec<String> {
+    let mut texts = Vec::new();
+    match &d.kind {
+        Kind::Arr(items) if !items.is_empty() => {
+            tree.open(F::Args, d.span, Value::None, None);
+            for item in items {
+                let name = item.get("name").and_then(|n| n.as_str());
+                let typed = item.members().iter().find(|m| m.key != "name");
+                match (name, typed) {
+                    (Some(name), Some(kv)) => {
+                        texts.push(render_arg(
+                            tree,
+                            line,
+                            &ArgInput {
+                                name,
+                                type_name: Some(&kv.key),
+                                value: &kv.value,
+                                span: item.span,
+                            },
+                        ));
+                    }
+                    _ => {
+                        tree.push(
+                            F::UncataloguedArg,
+                            item.span,
+                            Value::Str(item.raw(line).to_string()),
+                            Some(format!("Argument: {}", item.raw(line))),
+                        );
+                    }
+                }
+            }
+            tree.close();
+        }
+        Kind::Obj(members) if !members.is_empty() => {
+            tree.open(F::Args, d.span, Value::None, None);
+            for kv in members {
+                let span = kv.key_span.to(kv.value.span);
+                texts.push(render_arg(
+                    tree,
+                    line,
+                    &ArgInput {
+                        name: &kv.key,
+                        type_name: None,
+                        value: &kv.value,
+                        span,
+                    },
+                ));
+            }
+            tree.close();
+        }
+        _ => {}
+    }
+    texts
+}
+
+fn protobuf_detected_from(tree: &mut Tree, line: &str, t: &Json) {
+    let name = t
+        .get("name")
+        .or_else(|| t.get("event_name"))
+        .map(|n| n.display(line))
+        .unwrap_or_default();
+    tree.open(
+        F::TriggeredBy,
+        t.span,
+        Value::None,
+        Some(format!("Triggered By: {name}")),
+    );
+    for (keys, field) in [
+        (&["id", "event_id"][..], F::TriggerId),
+        (&["name", "event_name"], F::TriggerName),
+        (&["return_value"], F::TriggerReturnValue),
+    ] {
+        if let Some(v) = keys.iter().find_map(|key| t.get(key)) {
+            let value = if field == F::TriggerName {
+                text(v, line)
+            } else {
+                int(v, line)
+            };
+            put(tree, field, v, value);
+        }
+    }
+    if let Some(d) = t.get("data") {
+        protobuf_data(tree, line, d);
+    }
+    // a detection may itself come from a detection
+    if let Some(parent) = t.get("parent").filter(|p| !p.is_null()) {
+        protobuf_detected_from(tree, line, parent);
+    }
+    unknown_members(
+        tree,
+        line,
+        t,
+        &[
+            "id",
+            "event_id",
+            "name",
+            "event_name",
+            "return_value",
+            "data",
+            "parent",
+        ],
+    );
+    tree.close();
+}
+
+fn protobuf_threat(tree: &mut Tree, line: &str, t: &Json) {
+    tree.open(F::Signature, t.span, Value::None, None);
+    for (path, field) in [
+        (&["name"][..], F::SigName),
+        (&["description"], F::SigDescription),
+        (&["mitre", "technique", "name"], F::SigTechnique),
+        (&["mitre", "technique", "id"], F::SigExternalId),
+        (&["mitre", "tactic", "name"], F::SigTactic),
+    ] {
+        if let Some(v) = t.path(path) {
+            put(tree, field, v, text(v, line));
+        }
+    }
+    if let Some(v) = t.get("severity") {
+        let level = match v.as_str().map(|s| s.to_ascii_uppercase()) {
+            Some(s) => ["INFO", "LOW", "MEDIUM", "HIGH", "CRITICAL"]
+                .iter()
+                .position(|n| s == *n)
+                .map(|i| i as i64),
+            None => v.as_i64(),
+        };
+        match level {
+            Some(l) => tree.push(
+                F::SigSeverity,
+                v.span,
+                Value::Int(l),
+                Some(format!("Severity: {} ({})", l, severity_name(l))),
+            ),
+            None => put(tree, F::SigSeverity, v, text(v, line)),
+        };
+    }
+    if let Some(props) = t.get("properties") {
+        for p in props.members() {
+            let field = match p.key.as_ref() {
+                "signatureID" | "id" => F::SigId,
+                "Category" | "category" => F::SigCategory,
+                _ => F::SigProperty,
+            };
+            let value = if field == F::SigProperty {
+                Value::Str(format!("{}: {}", p.key, p.value.display(line)))
+            } else {
+                text(&p.value, line)
+            };
+            tree.push(field, p.key_span.to(p.value.span), value, None);
+        }
+    }
+    unknown_members(
+        tree,
+        line,
+        t,
+        &["name", "description", "mitre", "severity", "properties"],
+    );
+    tree.close();
+}
+
+/// Members of a known object that no mapping consumed, shown as written.
+fn unknown_members(tree: &mut Tree, line: &str, obj: &Json, known: &[&str]) {
+    for m in obj.members() {
+        if !known.contains(&m.key.as_ref()) {
+            other_item(
+                tree,
+                line,
+                m.key.as_ref(),
+                m.key_span.to(m.value.span),
+                &m.value,
+            );
+        }
+    }
+}
+
+fn other_keys(tree: &mut Tree, line: &str, obj: &Json, used: &[&str]) {
+    for m in obj.members() {
+        if !used.contains(&m.key.as_ref()) {
+            other_item(
+                tree,
+                line,
+                m.key.as_ref(),
+                m.key_span.to(m.value.span),
+                &m.value,
+            );
+        }
+    }
+}
+
+fn other_item(tree: &mut Tree, line: &str, key: &str, span: Span, value: &Json) {
+    let shown = value.display(line);
+    tree.push(F::Other, span, Value::Str(format!("{key}: {shown}")), None);
+}

@@ -1,0 +1,221 @@
+-- Trackershark: Wireshark support for Tracker (Tracee) events.
+-- A thin plugin: the Rust engine (module `trackershark_engine`, installed next to this file) parses
+-- and types every event; this file registers what the engine lists and walks what it returns.
+
+local plugin_dir = debug.getinfo(1, "S").source:match("^@(.*[/\\])") or "./"
+local abi = table.concat({ _VERSION:match("(%d+)%.(%d+)") }) -- "52" or "54"
+package.cpath = plugin_dir .. "lua" .. abi .. "/?.so;" .. plugin_dir .. "?.so;" .. package.cpath
+
+local loaded, engine = pcall(require, "trackershark_engine")
+if not loaded then
+    report_failure("Trackershark: the engine module for " .. _VERSION .. " could not be loaded from "
+        .. plugin_dir .. ": " .. tostring(engine)
+        .. "\nReinstall with `trackershark install`.")
+    return
+end
+
+local proto = Proto("tracker", "Tracker")
+
+---------------------------------------------------------------------------------------------------
+-- Fields and expert infos: all registered up front, from the engine's catalog, so every field
+-- (arguments included) works in display filters and `-T fields`.
+
+local field_defs = assert(engine.fields())
+local pf = {}          -- field id (1-based) -> ProtoField, or the protocol for the event item
+local int64_ids = {}   -- ids whose values must be Int64/UInt64
+local time_ids = {}
+
+local makers = {
+    none = function(d) return ProtoField.none(d.abbrev, d.name, d.description) end,
+    string = function(d) return ProtoField.string(d.abbrev, d.name, base.UNICODE, d.description) end,
+    bool = function(d) return ProtoField.bool(d.abbrev, d.name, base.NONE, nil, nil, d.description) end,
+    int64 = function(d) return ProtoField.int64(d.abbrev, d.name, base.DEC, nil, nil, d.description) end,
+    uint64 = function(d) return ProtoField.uint64(d.abbrev, d.name, base.DEC, nil, nil, d.description) end,
+    hex64 = function(d) return ProtoField.uint64(d.abbrev, d.name, base.HEX, nil, nil, d.description) end,
+    oct32 = function(d) return ProtoField.uint32(d.abbrev, d.name, base.OCT, nil, nil, d.description) end,
+    time = function(d) return ProtoField.absolute_time(d.abbrev, d.name, base.UTC, d.description) end,
+    bytes = function(d) return ProtoField.bytes(d.abbrev, d.name, base.NONE, d.description) end,
+}
+
+local registered = {}
+for id, d in ipairs(field_defs) do
+    if d.type == "protocol" then
+        pf[id] = proto
+    else
+        local field = makers[d.type](d)
+        pf[id] = field
+        registered[#registered + 1] = field
+        if d.type == "int64" then int64_ids[id] = Int64
+        elseif d.type == "uint64" or d.type == "hex64" then int64_ids[id] = UInt64
+        elseif d.type == "time" then time_ids[id] = true end
+    end
+end
+proto.fields = registered
+
+local expert_defs = assert(engine.experts())
+local experts = {}
+local groups = {
+    malformed = expert.group.MALFORMED, undecoded = expert.group.UNDECODED,
+    protocol = expert.group.PROTOCOL, comment = expert.group.COMMENTS_GROUP,
+}
+local severities = {
+    error = expert.severity.ERROR, warn = expert.severity.WARN,
+    note = expert.severity.NOTE, chat = expert.severity.CHAT,
+}
+for i, e in ipairs(expert_defs) do
+    experts[i] = ProtoExpert.new(e.abbrev, e.title, groups[e.group], severities[e.severity])
+end
+proto.experts = experts
+
+---------------------------------------------------------------------------------------------------
+-- Dissector: one call into the engine, then a walk over its flat item list.
+
+local function value_of(id, r, i)
+    local v = r.v[i]
+    if v == nil then return nil end
+    local wide = int64_ids[id]
+    if wide then return wide(v) end
+    if time_ids[id] then return NSTime.new(v, r.x[i] or 0) end
+    return v
+end
+
+function proto.dissector(tvb, pinfo, tree)
+    local r, err = engine.dissect(tvb:raw())
+    pinfo.cols.protocol = "TRACKER"
+    if not r then
+        local item = tree:add(proto, tvb(), "Tracker Event (JSON)")
+        item:add_proto_expert_info(experts[#experts], err)
+        pinfo.cols.info = err
+        return tvb:len()
+    end
+    pinfo.cols.protocol = r.proto
+    pinfo.cols.info = r.info
+
+    local stack = { tree }
+    local items = {}
+    local f, d, o, l, t = r.f, r.d, r.o, r.l, r.t
+    for i = 1, r.n do
+        local id = f[i]
+        local parent = stack[d[i] + 1] or stack[#stack]
+        local range = tvb(o[i], l[i])
+        local v = value_of(id, r, i)
+        local item
+        if v == nil then
+            item = parent:add(pf[id], range)
+        else
+            item = parent:add(pf[id], range, v)
+        end
+        if t[i] then item:set_text(t[i]) end
+        stack[d[i] + 2] = item
+        items[i] = item
+    end
+    for _, e in ipairs(r.e) do
+        local item = items[e[1]] or items[1] or tree
+        item:add_proto_expert_info(experts[e[2]], e[3])
+    end
+    return tvb:len()
+end
+
+---------------------------------------------------------------------------------------------------
+-- File reader: Tracker JSON-lines logs (`--output json`, `kubectl logs [--prefix]`) open directly.
+-- Each event line becomes one packet holding exactly the line's bytes behind an export header, so
+-- saving as pcapng is lossless and self-describing. Tracker's own log lines are skipped and counted.
+
+local frame_header = assert(engine.frame_header())
+
+-- File:read("*l") stops at 65535 bytes; keep reading until the newline is really consumed.
+local function read_line(file)
+    local parts = {}
+    while true do
+        local start = file:seek()
+        local chunk = file:read("*l")
+        if chunk == nil then break end
+        parts[#parts + 1] = chunk
+        if file:seek() - start > #chunk or #chunk == 0 then break end
+    end
+    if #parts == 0 then return nil end
+    return table.concat(parts)
+end
+
+local function fill_frame(frame, line, secs, nanos)
+    local data = frame_header .. line
+    frame.rec_type = wtap_rec_types.PACKET
+    frame.flags = wtap_presence_flags.TS + wtap_presence_flags.CAP_LEN
+    frame.time = NSTime.new(secs or 0, nanos or 0)
+    frame.captured_length = #data
+    frame.original_length = #data
+    frame.data = data
+end
+
+-- Reads lines from the current position until one that becomes a packet; returns its offset.
+local function next_record(file, capture, frame)
+    local state = capture.private_table
+    while true do
+        local offset = file:seek()
+        local line = read_line(file)
+        if line == nil then return false end
+        local kind, secs, nanos = engine.classify(line)
+        if kind == "log" then
+            state.skipped_logs = state.skipped_logs + 1
+        elseif kind ~= "blank" then
+            -- lines without a time keep the previous one, so the capture stays in order
+            if secs then
+                state.last = { secs, nanos }
+            else
+                state.untimed[offset] = state.last
+                secs, nanos = state.last[1], state.last[2]
+            end
+            fill_frame(frame, line, secs, nanos)
+            return offset
+        end
+    end
+end
+
+local reader = FileHandler.new("Tracker JSON", "trackerjson",
+    "Tracker/Tracee JSON event log, one event per line", "rm")
+reader.extensions = "json;jsonl;log;txt"
+
+function reader.read_open(file, capture)
+    local ok, is_tracker = pcall(function()
+        file:seek("set", 0)
+        local head = file:read(65536) or ""
+        return engine.sniff(head) == true
+    end)
+    if not (ok and is_tracker) then return false end
+    file:seek("set", 0)
+    capture.encap = wtap_encaps.WIRESHARK_UPPER_PDU
+    capture.time_precision = wtap_tsprecs.NSEC
+    capture.snapshot_length = 0
+    capture.private_table = { skipped_logs = 0, untimed = {}, last = { 0, 0 } }
+    return true
+end
+
+function reader.read(file, capture, frame)
+    return next_record(file, capture, frame)
+end
+
+function reader.seek_read(file, capture, frame, offset)
+    file:seek("set", offset)
+    local line = read_line(file)
+    if line == nil then return false end
+    local _, secs, nanos = engine.classify(line)
+    if not secs then
+        local t = capture.private_table.untimed[offset] or { 0, 0 }
+        secs, nanos = t[1], t[2]
+    end
+    fill_frame(frame, line, secs, nanos)
+    return true
+end
+
+local function report_skipped(file, capture)
+    local state = capture.private_table
+    if state and state.skipped_logs > 0 then
+        io.stderr:write(string.format("Trackershark: skipped %d Tracker log line(s)\n", state.skipped_logs))
+        state.skipped_logs = 0
+    end
+    return true
+end
+reader.read_close = report_skipped
+reader.seq_read_close = report_skipped
+
+register_filehandler(reader)

@@ -1,0 +1,173 @@
+//! Test harness: installs the plugin with the real `trackershark install` into a throw-away home,
+//! then runs Wireshark's own tools there as an unprivileged user (`nobody` when the tests run as
+//! root, as CI does), the way analysts run them.
+//!
+//! Needs the release build (`scripts/build.sh`): `target/release/trackershark` and the engine
+//! modules; `TRACKERSHARK_BIN_DIR` points elsewhere.
+
+use std::fs;
+use std::os::unix::fs::{chown, MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ is inside the repo")
+        .to_path_buf()
+}
+
+pub fn samples_dir() -> PathBuf {
+    repo_root().join("tests/samples")
+}
+
+/// Tracee's real output, kept beside the repository (`../shared/corpus`).
+pub fn corpus_dir() -> PathBuf {
+    std::env::var_os("TRACKERSHARK_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("../shared/corpus"))
+}
+
+pub fn bin_dir() -> PathBuf {
+    std::env::var_os("TRACKERSHARK_BIN_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("target/release"))
+}
+
+fn is_root() -> bool {
+    fs::metadata("/proc/self")
+        .map(|m| m.uid() == 0)
+        .unwrap_or(false)
+}
+
+const NOBODY: u32 = 65534;
+
+/// A home directory with the plugin installed, owned by the user the tools run as.
+pub struct Home {
+    pub dir: PathBuf,
+}
+
+impl Home {
+    pub fn new() -> Home {
+        static COUNTER: AtomicUsize = AtomicUsize::new(0);
+        let cli = bin_dir().join("trackershark");
+        assert!(
+            cli.is_file() && bin_dir().join("trackershark_lua52.so").is_file(),
+            "{} and the engine modules are missing: run scripts/build.sh first",
+            cli.display()
+        );
+        let dir = std::env::temp_dir().join(format!(
+            "trackershark-test-{}-{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::SeqCst)
+        ));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).unwrap();
+        // tools run as `nobody` need their own copies of the binaries they execute
+        let home = Home { dir };
+        home.give_away(&home.dir);
+        let out = home.run(
+            &cli.to_string_lossy(),
+            &["install", "--module-dir", &bin_dir().to_string_lossy()],
+        );
+        assert!(
+            out.status.success(),
+            "install failed: {}{}",
+            stdout(&out),
+            stderr(&out)
+        );
+        home
+    }
+
+    fn give_away(&self, path: &Path) {
+        if is_root() {
+            chown(path, Some(NOBODY), Some(NOBODY)).unwrap();
+        }
+    }
+
+    /// Copies a file into the home (readable by the tools' user) and returns its path.
+    pub fn add(&self, src: &Path) -> PathBuf {
+        let dst = self.dir.join(src.file_name().unwrap());
+        fs::copy(src, &dst).unwrap_or_else(|e| panic!("copy {}: {e}", src.display()));
+        self.give_away(&dst);
+        dst
+    }
+
+    pub fn add_sample(&self, name: &str) -> PathBuf {
+        self.add(&samples_dir().join(name))
+    }
+
+    /// Writes a file into the home.
+    pub fn write(&self, name: &str, content: &[u8]) -> PathBuf {
+        let dst = self.dir.join(name);
+        fs::write(&dst, content).unwrap();
+        self.give_away(&dst);
+        dst
+    }
+
+    /// Runs a program in the home as the unprivileged user.
+    pub fn run(&self, program: &str, args: &[&str]) -> Output {
+        let mut cmd = if is_root() {
+            let mut c = Command::new("setpriv");
+            c.args(["--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"])
+                .arg(program);
+            c
+        } else {
+            Command::new(program)
+        };
+        cmd.args(args)
+            .current_dir(&self.dir)
+            .env_clear()
+            .env("HOME", &self.dir)
+            .env("PATH", "/usr/local/bin:/usr/bin:/bin")
+            .env("LANG", "C.UTF-8")
+            .env("TZ", "UTC");
+        cmd.output()
+            .unwrap_or_else(|e| panic!("cannot run {program}: {e}"))
+    }
+
+    /// Runs tshark and returns its standard output, failing the test on a non-zero exit or on a
+    /// Lua error reported on standard error.
+    pub fn tshark(&self, args: &[&str]) -> String {
+        let out = self.run("tshark", args);
+        let err = stderr(&out);
+        assert!(out.status.success(), "tshark {args:?} failed: {err}");
+        assert!(
+            !err.contains("Lua: Error") && !err.contains("Lua Error"),
+            "tshark {args:?}: {err}"
+        );
+        stdout(&out)
+    }
+
+    /// Runs the trackershark CLI.
+    pub fn cli(&self, args: &[&str]) -> Output {
+        self.run(&bin_dir().join("trackershark").to_string_lossy(), args)
+    }
+
+    pub fn path(&self, name: &str) -> String {
+        self.dir.join(name).to_string_lossy().into_owned()
+    }
+}
+
+impl Drop for Home {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.dir);
+    }
+}
+
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// `-T fields` output as rows of columns.
+pub fn rows(text: &str) -> Vec<Vec<String>> {
+    text.lines()
+        .map(|l| l.split('\t').map(str::to_string).collect())
+        .collect()
+}
