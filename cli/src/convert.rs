@@ -20,21 +20,13 @@ pub fn convert(input: &Path, output: &Path) -> Result<(), CliError> {
     let out = BufWriter::new(File::create(output).map_err(io_err(output))?);
     if is_pcapng {
         let stats = pcapng::pcapng_to_json(BufReader::new(file), out)?;
-        eprintln!(
-            "{} event line(s) written to {}",
-            stats.events,
-            output.display()
-        );
+        eprintln!("{} event line(s) written to {}", stats.events, output.display());
         if stats.other_packets > 0 {
-            eprintln!(
-                "{} packet(s) that are not Tracker events were left out",
-                stats.other_packets
-            );
+            eprintln!("{} packet(s) that are not Tracker events were left out", stats.other_packets);
         }
     } else {
         let bar = progress_bar(size);
-        let stats =
-            pcapng::json_to_pcapng(BufReader::new(file), out, |done| bar.set_position(done))?;
+        let stats = pcapng::json_to_pcapng(BufReader::new(file), out, |done| bar.set_position(done))?;
         bar.finish_and_clear();
         eprintln!(
             "{} event(s) written to {}; {} Tracker log line(s) and {} blank line(s) skipped",
@@ -44,10 +36,7 @@ pub fn convert(input: &Path, output: &Path) -> Result<(), CliError> {
             stats.blank_lines
         );
         if stats.malformed > 0 {
-            eprintln!(
-                "{} line(s) are not Tracker events; kept, and flagged when dissected",
-                stats.malformed
-            );
+            eprintln!("{} line(s) are not Tracker events; kept, and flagged when dissected", stats.malformed);
         }
     }
     Ok(())
@@ -60,10 +49,8 @@ pub fn progress_bar(total: u64) -> ProgressBar {
     }
     let bar = ProgressBar::new(total);
     bar.set_style(
-        ProgressStyle::with_template(
-            "{bar:40} {bytes}/{total_bytes} ({bytes_per_sec}, {eta} left)",
-        )
-        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} ({bytes_per_sec}, {eta} left)")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     bar
 }

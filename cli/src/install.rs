@@ -70,9 +70,7 @@ impl WiresharkInfo {
         let flat = version.split_whitespace().collect::<Vec<_>>().join(" ");
         if let Some(pos) = flat.find("with Lua ") {
             let v = &flat[pos + 9..];
-            let mut parts = v
-                .split(|c: char| !c.is_ascii_digit())
-                .filter(|p| !p.is_empty());
+            let mut parts = v.split(|c: char| !c.is_ascii_digit()).filter(|p| !p.is_empty());
             if let (Some(major), Some(minor)) = (parts.next(), parts.next()) {
                 info.lua_abi = Some(format!("{major}{minor}"));
             }
@@ -103,9 +101,7 @@ fn run(program: &str, args: &[&str]) -> Result<String, CliError> {
 }
 
 fn is_root() -> bool {
-    fs::metadata("/proc/self")
-        .map(|m| m.uid() == 0)
-        .unwrap_or(false)
+    fs::metadata("/proc/self").map(|m| m.uid() == 0).unwrap_or(false)
 }
 
 fn target_dir(args: &InstallArgs, ws: &WiresharkInfo) -> Result<PathBuf, CliError> {
@@ -115,13 +111,12 @@ fn target_dir(args: &InstallArgs, ws: &WiresharkInfo) -> Result<PathBuf, CliErro
     let base = if args.system {
         ws.global_lua_plugins.clone()
     } else {
-        ws.personal_lua_plugins.clone().or_else(|| {
-            std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/lib/wireshark/plugins"))
-        })
+        ws.personal_lua_plugins
+            .clone()
+            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/lib/wireshark/plugins")))
     };
-    base.map(|b| b.join(PLUGIN_DIR_NAME)).ok_or_else(|| {
-        CliError::Message("Wireshark did not report its Lua plugin directory".into())
-    })
+    base.map(|b| b.join(PLUGIN_DIR_NAME))
+        .ok_or_else(|| CliError::Message("Wireshark did not report its Lua plugin directory".into()))
 }
 
 fn module_dirs(args: &InstallArgs) -> Vec<PathBuf> {
@@ -132,10 +127,7 @@ fn module_dirs(args: &InstallArgs) -> Vec<PathBuf> {
     if let Some(d) = std::env::var_os("TRACKERSHARK_MODULE_DIR") {
         dirs.push(PathBuf::from(d));
     }
-    if let Some(exe_dir) = std::env::current_exe()
-        .ok()
-        .and_then(|e| e.parent().map(Path::to_path_buf))
-    {
+    if let Some(exe_dir) = std::env::current_exe().ok().and_then(|e| e.parent().map(Path::to_path_buf)) {
         dirs.push(exe_dir.join("../lib/trackershark"));
         dirs.push(exe_dir);
     }
@@ -143,24 +135,16 @@ fn module_dirs(args: &InstallArgs) -> Vec<PathBuf> {
 }
 
 fn find_module(dirs: &[PathBuf], abi: &str) -> Option<PathBuf> {
-    dirs.iter()
-        .map(|d| d.join(format!("trackershark_lua{abi}.so")))
-        .find(|p| p.is_file())
+    dirs.iter().map(|d| d.join(format!("trackershark_lua{abi}.so"))).find(|p| p.is_file())
 }
 
 pub fn install(args: &InstallArgs) -> Result<(), CliError> {
     let ws = WiresharkInfo::detect(&args.tshark)?;
     let abi = ws.lua_abi.clone().ok_or_else(|| {
-        CliError::Message(format!(
-            "Wireshark {} was built without Lua support; the plugin needs Lua",
-            ws.version
-        ))
+        CliError::Message(format!("Wireshark {} was built without Lua support; the plugin needs Lua", ws.version))
     })?;
     let dirs = module_dirs(args);
-    let modules: Vec<(&str, PathBuf)> = ABIS
-        .iter()
-        .filter_map(|a| find_module(&dirs, a).map(|p| (*a, p)))
-        .collect();
+    let modules: Vec<(&str, PathBuf)> = ABIS.iter().filter_map(|a| find_module(&dirs, a).map(|p| (*a, p))).collect();
     if !modules.iter().any(|(a, _)| *a == abi) {
         return Err(CliError::Message(format!(
             "no engine module for Lua {}.{} (Wireshark {}) found in {}; build it with scripts/build.sh",
@@ -171,18 +155,9 @@ pub fn install(args: &InstallArgs) -> Result<(), CliError> {
         )));
     }
     let dest = target_dir(args, &ws)?;
-    println!(
-        "Wireshark {} (Lua {}.{}) → {}",
-        ws.version,
-        &abi[..1],
-        &abi[1..],
-        dest.display()
-    );
+    println!("Wireshark {} (Lua {}.{}) → {}", ws.version, &abi[..1], &abi[1..], dest.display());
     if args.dry_run {
-        println!(
-            "dry run: would write tracker.lua and {} module(s)",
-            modules.len()
-        );
+        println!("dry run: would write tracker.lua and {} module(s)", modules.len());
     } else {
         fs::create_dir_all(&dest).map_err(io_err(&dest))?;
         let script = dest.join("tracker.lua");
@@ -199,11 +174,7 @@ pub fn install(args: &InstallArgs) -> Result<(), CliError> {
         }
         println!(
             "installed tracker.lua and the engine module for Lua {}",
-            modules
-                .iter()
-                .map(|(a, _)| format!("{}.{}", &a[..1], &a[1..]))
-                .collect::<Vec<_>>()
-                .join(" and ")
+            modules.iter().map(|(a, _)| format!("{}.{}", &a[..1], &a[1..])).collect::<Vec<_>>().join(" and ")
         );
     }
     if is_root() && !args.system && args.plugin_dir.is_none() {
@@ -216,17 +187,12 @@ pub fn install(args: &InstallArgs) -> Result<(), CliError> {
 /// Wireshark skips personal Lua plugins for root unless its init.lua says otherwise.
 fn root_advice(ws: &WiresharkInfo) -> String {
     let init = ws.global_config.as_ref().map(|d| d.join("init.lua"));
-    let allowed = init
-        .as_ref()
-        .and_then(|p| fs::read_to_string(p).ok())
-        .is_some_and(|text| {
-            text.lines().any(|l| {
-                let l = l.trim();
-                !l.starts_with("--")
-                    && l.replace(' ', "")
-                        .starts_with("run_user_scripts_when_superuser=true")
-            })
-        });
+    let allowed = init.as_ref().and_then(|p| fs::read_to_string(p).ok()).is_some_and(|text| {
+        text.lines().any(|l| {
+            let l = l.trim();
+            !l.starts_with("--") && l.replace(' ', "").starts_with("run_user_scripts_when_superuser=true")
+        })
+    });
     if allowed {
         format!(
             "note: you are root. This Wireshark's {} sets run_user_scripts_when_superuser = true, so it loads \
@@ -268,19 +234,10 @@ mod tests {
         let info = WiresharkInfo::parse(v40, folders);
         assert_eq!(info.version, "4.0.17");
         assert_eq!(info.lua_abi.as_deref(), Some("52"));
-        assert_eq!(
-            info.personal_lua_plugins,
-            Some(PathBuf::from("/home/u/.local/lib/wireshark/plugins"))
-        );
-        assert_eq!(
-            info.global_config,
-            Some(PathBuf::from("/usr/share/wireshark"))
-        );
+        assert_eq!(info.personal_lua_plugins, Some(PathBuf::from("/home/u/.local/lib/wireshark/plugins")));
+        assert_eq!(info.global_config, Some(PathBuf::from("/usr/share/wireshark")));
         let v44 = "TShark (Wireshark) 4.4.18.\n\nCompiled (64-bit) using GCC 14.2.0, with GLib 2.84.1, with Lua 5.4.7, with GnuTLS";
         assert_eq!(WiresharkInfo::parse(v44, "").lua_abi.as_deref(), Some("54"));
-        assert_eq!(
-            WiresharkInfo::parse("TShark (Wireshark) 4.2.0.\nwithout Lua,", "").lua_abi,
-            None
-        );
+        assert_eq!(WiresharkInfo::parse("TShark (Wireshark) 4.2.0.\nwithout Lua,", "").lua_abi, None);
     }
 }

@@ -10,11 +10,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(
-    name = "trackershark",
-    version,
-    about = "Tracker (Tracee) events in Wireshark and tshark"
-)]
+#[command(name = "trackershark", version, about = "Tracker (Tracee) events in Wireshark and tshark")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -55,19 +51,13 @@ pub enum CliError {
     #[error("{0}")]
     Message(String),
     #[error("{path}: {source}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Io { path: PathBuf, source: std::io::Error },
     #[error(transparent)]
     Pcapng(#[from] trackershark_engine::pcapng::PcapngError),
 }
 
 pub fn io_err(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> CliError + '_ {
-    move |source| CliError::Io {
-        path: path.to_path_buf(),
-        source,
-    }
+    move |source| CliError::Io { path: path.to_path_buf(), source }
 }
 
 fn main() -> ExitCode {

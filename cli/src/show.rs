@@ -45,13 +45,7 @@ pub fn show(input: &Path, brief: bool) -> Result<(), CliError> {
                 });
                 writeln!(out, "{}{}", "    ".repeat(item.depth as usize + 1), text)?;
                 for e in d.experts.iter().filter(|e| e.item == Some(i)) {
-                    writeln!(
-                        out,
-                        "{}[{}: {}]",
-                        "    ".repeat(item.depth as usize + 2),
-                        e.kind.title(),
-                        e.text
-                    )?;
+                    writeln!(out, "{}[{}: {}]", "    ".repeat(item.depth as usize + 2), e.kind.title(), e.text)?;
                 }
             }
             Ok(())
@@ -60,10 +54,7 @@ pub fn show(input: &Path, brief: bool) -> Result<(), CliError> {
             if e.kind() == io::ErrorKind::BrokenPipe {
                 return Ok(());
             }
-            return Err(CliError::Io {
-                path: "<stdout>".into(),
-                source: e,
-            });
+            return Err(CliError::Io { path: "<stdout>".into(), source: e });
         }
     }
     out.flush().ok();
@@ -82,13 +73,7 @@ pub fn fields(markdown: bool) -> Result<(), CliError> {
         }
         for def in Catalog::get().fields() {
             if markdown {
-                writeln!(
-                    out,
-                    "| `{}` | {} | {} |",
-                    def.abbrev,
-                    def.name.replace('|', "\\|"),
-                    def.ftype.name()
-                )?;
+                writeln!(out, "| `{}` | {} | {} |", def.abbrev, def.name.replace('|', "\\|"), def.ftype.name())?;
             } else {
                 writeln!(out, "{}\t{}\t{}", def.abbrev, def.ftype.name(), def.name)?;
             }
@@ -96,10 +81,7 @@ pub fn fields(markdown: bool) -> Result<(), CliError> {
         out.flush()
     })();
     match result {
-        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(CliError::Io {
-            path: "<stdout>".into(),
-            source: e,
-        }),
+        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(CliError::Io { path: "<stdout>".into(), source: e }),
         _ => Ok(()),
     }
 }

@@ -37,36 +37,41 @@ impl ArgKind {
     /// Maps a Tracee type string (C style before v0.24, Go style after) or a protobuf value kind.
     pub fn from_type(type_name: &str) -> ArgKind {
         let t = normalize_type(type_name);
-        if let Some(def) = structs::by_type(&t) {
+        match Self::from_normalized(&t) {
+            // `const clockid_t`, `const struct timespec*`: the qualifier changes nothing shown
+            ArgKind::Unknown if t.starts_with("const ") => Self::from_normalized(&t["const ".len()..]),
+            kind => kind,
+        }
+    }
+
+    fn from_normalized(t: &str) -> ArgKind {
+        if let Some(def) = structs::by_type(t) {
             return ArgKind::Struct(def);
         }
-        match t.as_str() {
-            "int" | "long" | "short" | "s8" | "s16" | "s32" | "s64" | "int8" | "int16"
-            | "int32" | "int64" | "sint32" | "sint64" | "sfixed32" | "sfixed64" | "pid_t"
-            | "off_t" | "loff_t" | "ssize_t" | "clockid_t" | "key_t" | "mqd_t" | "long long"
-            | "signed int" | "char" => ArgKind::Int,
-            "unsigned int" | "unsigned long" | "unsigned short" | "unsigned char"
-            | "unsigned long long" | "u8" | "u16" | "u32" | "u64" | "uint" | "uint8" | "uint16"
-            | "uint32" | "uint64" | "fixed32" | "fixed64" | "size_t" | "uid_t" | "gid_t"
-            | "ino_t" | "__u32" | "__u64" | "unsigned" | "u_int32" | "u_int64" | "uInt32"
-            | "uInt64" => ArgKind::UInt,
+        match t {
+            "int" | "long" | "short" | "s8" | "s16" | "s32" | "s64" | "int8" | "int16" | "int32" | "int64"
+            | "sint32" | "sint64" | "sfixed32" | "sfixed64" | "pid_t" | "off_t" | "loff_t" | "ssize_t"
+            | "clockid_t" | "key_t" | "mqd_t" | "long long" | "signed int" | "char" => ArgKind::Int,
+            "unsigned int" | "unsigned long" | "unsigned short" | "unsigned char" | "unsigned long long" | "u8"
+            | "u16" | "u32" | "u64" | "uint" | "uint8" | "uint16" | "uint32" | "uint64" | "fixed32" | "fixed64"
+            | "size_t" | "uid_t" | "gid_t" | "ino_t" | "__u32" | "__u64" | "unsigned" | "u_int32" | "u_int64"
+            | "uInt32" | "uInt64" => ArgKind::UInt,
             "dev_t" => ArgKind::Dev,
             "umode_t" | "mode_t" => ArgKind::Mode,
             "bool" | "_Bool" => ArgKind::Bool,
             "char*" | "const char*" | "string" | "str" | "char[]" => ArgKind::Str,
-            "const char**" | "const char*const*" | "char**" | "[]string" | "str_array"
-            | "strArray" | "[]str" => ArgKind::StrArray,
+            "const char**" | "const char*const*" | "char**" | "[]string" | "str_array" | "strArray" | "[]str" => {
+                ArgKind::StrArray
+            }
             "bytes" | "[]byte" | "[]uint8" | "u8[]" => ArgKind::Bytes,
             "float" | "double" | "float32" | "float64" => ArgKind::Float,
             "time.Time" | "timespec" | "struct timespec*" | "timestamp" | "time" => ArgKind::Time,
-            "unsigned long[]" | "int[2]" | "int[]" | "u64[]" | "u32[]" | "[]uint64"
-            | "[]uint32" | "[]int32" | "[]int64" | "[]int" | "uint64_array" | "int32_array"
-            | "uint32_array" | "int64_array" | "[]uint16" | "u16[]" | "u_int64_array"
-            | "uInt64Array" | "int32Array" => ArgKind::IntArray,
-            "struct" | "google.protobuf.Struct" | "map[string]interface {}" | "interface{}" => {
-                ArgKind::RawJson
-            }
+            "unsigned long[]" | "int[2]" | "int[]" | "u64[]" | "u32[]" | "[]uint64" | "[]uint32" | "[]int32"
+            | "[]int64" | "[]int" | "uint64_array" | "int32_array" | "uint32_array" | "int64_array" | "[]uint16"
+            | "u16[]" | "u_int64_array" | "uInt64Array" | "int32Array" => ArgKind::IntArray,
+            "struct" | "google.protobuf.Struct" | "map[string]interface {}" | "interface{}" => ArgKind::RawJson,
             "void*" | "uintptr" | "trace.Pointer" | "pointer" => ArgKind::Hex,
+            "cap_user_header_t" | "cap_user_data_t" => ArgKind::Hex,
             _ if t.ends_with('*') => ArgKind::Hex,
             _ => ArgKind::Unknown,
         }
@@ -80,12 +85,8 @@ impl ArgKind {
             Kind::Num(n) if n.starts_with('-') => ArgKind::Int,
             Kind::Num(n) if n.contains(['.', 'e', 'E']) => ArgKind::Float,
             Kind::Num(_) => ArgKind::UInt,
-            Kind::Arr(items) if items.iter().all(|i| matches!(i.kind, Kind::Str(_))) => {
-                ArgKind::StrArray
-            }
-            Kind::Arr(items) if items.iter().all(|i| matches!(i.kind, Kind::Num(_))) => {
-                ArgKind::IntArray
-            }
+            Kind::Arr(items) if items.iter().all(|i| matches!(i.kind, Kind::Str(_))) => ArgKind::StrArray,
+            Kind::Arr(items) if items.iter().all(|i| matches!(i.kind, Kind::Num(_))) => ArgKind::IntArray,
             _ => ArgKind::Unknown,
         }
     }
@@ -137,50 +138,44 @@ pub fn render_arg(tree: &mut Tree, line: &str, arg: &ArgInput) -> String {
     let cat = Catalog::get();
     let kind = match arg.type_name {
         Some(t) => ArgKind::from_type(t),
-        None => cat
-            .arg_kind(arg.name)
-            .copied()
-            .unwrap_or_else(|| ArgKind::infer(arg.value)),
+        None => cat.arg_kind(arg.name).copied().unwrap_or_else(|| ArgKind::infer(arg.value)),
     };
-    // Structs and unknown types are shown as text: they need a string field.
-    let field = cat.arg_field(arg.name).filter(|f| match kind {
-        ArgKind::Unknown | ArgKind::Struct(_) => cat.def(*f).ftype == FieldType::Str,
-        _ => true,
-    });
-    let head_field: FieldId = field.unwrap_or(F::UncataloguedArg.into());
-    // Uncatalogued args and unknown types need the name in the label: the field name is generic.
-    let name_label = |text: &str| field.is_none().then(|| format!("{}: {}", arg.name, text));
-
-    let (value, label, info) = match kind {
+    let registered = cat.arg_field(arg.name);
+    let (value, shown, info) = match kind {
         ArgKind::Unknown => {
             let raw = arg.value.raw(line).to_string();
-            let t = arg.type_name.unwrap_or("?");
-            let label = format!("{}: unsupported type {}: {}", arg.name, t, raw);
-            (Value::Str(raw.clone()), Some(label), raw)
+            let shown = format!("unsupported type {}: {}", arg.type_name.unwrap_or("?"), raw);
+            (Value::Str(raw.clone()), Some(shown), raw)
         }
         ArgKind::Struct(def) => {
             let summary = struct_summary(def, arg.value, line);
-            (Value::Str(summary.clone()), name_label(&summary), summary)
+            (Value::Str(summary.clone()), None, summary)
         }
         _ => {
             let (value, shown) = typed_value(kind, arg.value, line);
             let text = shown.clone().unwrap_or_else(|| value.text());
-            // the generic field holds text
-            let value = if field.is_none() {
-                Value::Str(text.clone())
-            } else {
-                value
-            };
-            let label = match (&shown, field) {
-                (Some(s), Some(_)) => Some(format!("{}: {}", arg.name, s)),
-                _ => name_label(&text),
-            };
             let info = match &value {
                 Value::Str(s) if matches!(kind, ArgKind::Str) => format!("{s:?}"),
                 _ => text,
             };
-            (value, label, info)
+            (value, shown, info)
         }
+    };
+    // Text in a numeric field does not fit: Tracee's parse-arguments turns numbers into names
+    // ("O_RDONLY", "3=/etc/passwd"). Such a value goes to the generic field, and is no fault.
+    let field = registered.filter(|f| {
+        let ftype = cat.def(*f).ftype;
+        ftype == FieldType::Str || !matches!(value, Value::Str(_))
+    });
+    let head_field: FieldId = field.unwrap_or(F::UncataloguedArg.into());
+    let text = shown.clone().unwrap_or_else(|| value.text());
+    // text fields (the generic one, names typed differently across events) hold the shown text
+    let value = if cat.def(head_field).ftype == FieldType::Str { Value::Str(text.clone()) } else { value };
+    // the generic field's name says nothing: its label names the argument
+    let label = (shown.is_some() || field.is_none()).then(|| format!("{}: {}", arg.name, text));
+    let value = match kind {
+        ArgKind::Unknown => Value::Str(arg.value.raw(line).to_string()),
+        _ => value,
     };
 
     let head = if let ArgKind::Struct(def) = kind {
@@ -197,22 +192,13 @@ pub fn render_arg(tree: &mut Tree, line: &str, arg: &ArgInput) -> String {
     if matches!(kind, ArgKind::Unknown) {
         tree.expert(
             ExpertKind::UnsupportedType,
-            format!(
-                "argument {} has unsupported type {}",
-                arg.name,
-                arg.type_name.unwrap_or("?")
-            ),
+            format!("argument {} has unsupported type {}", arg.name, arg.type_name.unwrap_or("?")),
             Some(head),
         );
     }
     if arg.name == "argv" && matches!(kind, ArgKind::StrArray) {
         let words: Vec<String> = arg.value_items().map(|j| j.display(line)).collect();
-        tree.push(
-            F::CommandLine,
-            arg.value.span,
-            Value::Str(command_line(&words)),
-            None,
-        );
+        tree.push(F::CommandLine, arg.value.span, Value::Str(command_line(&words)), None);
     }
     format!("{}={}", arg.name, info)
 }
@@ -252,13 +238,9 @@ fn typed_value(kind: ArgKind, json: &Json, line: &str) -> (Value, Option<String>
     let as_text = || Value::Str(v.display(line));
     match kind {
         ArgKind::Int => (v.as_i64().map(Value::Int).unwrap_or_else(as_text), None),
-        ArgKind::UInt => (
-            v.as_u64()
-                .map(Value::UInt)
-                .or_else(|| v.as_i64().map(Value::Int))
-                .unwrap_or_else(as_text),
-            None,
-        ),
+        ArgKind::UInt => {
+            (v.as_u64().map(Value::UInt).or_else(|| v.as_i64().map(Value::Int)).unwrap_or_else(as_text), None)
+        }
         ArgKind::Hex => match hex_value(v) {
             Some(u) => (Value::UInt(u), Some(format!("0x{u:x}"))),
             None => (as_text(), None),
@@ -272,13 +254,9 @@ fn typed_value(kind: ArgKind, json: &Json, line: &str) -> (Value, Option<String>
         ArgKind::StrArray | ArgKind::IntArray => {
             let items: Vec<String> = v.items().iter().map(|i| i.display(line)).collect();
             match &v.kind {
-                Kind::Arr(_) => (
-                    Value::Str(format!(
-                        "[{}]",
-                        quote_list(&items, matches!(kind, ArgKind::StrArray))
-                    )),
-                    None,
-                ),
+                Kind::Arr(_) => {
+                    (Value::Str(format!("[{}]", quote_list(&items, matches!(kind, ArgKind::StrArray)))), None)
+                }
                 Kind::Null => (Value::Str("[]".into()), None),
                 _ => (as_text(), None),
             }
@@ -292,23 +270,13 @@ fn typed_value(kind: ArgKind, json: &Json, line: &str) -> (Value, Option<String>
         },
         ArgKind::Mode => match v.as_u64() {
             Some(m) => {
-                let octal = if m == 0 {
-                    "0".to_string()
-                } else {
-                    format!("0{m:o}")
-                };
-                (
-                    Value::UInt(m),
-                    Some(format!("{octal} ({})", describe_mode(m))),
-                )
+                let octal = if m == 0 { "0".to_string() } else { format!("0{m:o}") };
+                (Value::UInt(m), Some(format!("{octal} ({})", describe_mode(m))))
             }
             None => (as_text(), None),
         },
         ArgKind::Dev => match v.as_u64() {
-            Some(d) => (
-                Value::UInt(d),
-                Some(format!("{} ({}:{})", d, d >> 20, d & 0xfffff)),
-            ),
+            Some(d) => (Value::UInt(d), Some(format!("{} ({}:{})", d, d >> 20, d & 0xfffff))),
             None => (as_text(), None),
         },
         ArgKind::Time => match time_value(v) {
@@ -321,10 +289,7 @@ fn typed_value(kind: ArgKind, json: &Json, line: &str) -> (Value, Option<String>
 }
 
 fn quote_list(items: &[String], quote: bool) -> String {
-    let parts: Vec<String> = items
-        .iter()
-        .map(|s| if quote { format!("{s:?}") } else { s.clone() })
-        .collect();
+    let parts: Vec<String> = items.iter().map(|s| if quote { format!("{s:?}") } else { s.clone() }).collect();
     parts.join(", ")
 }
 
@@ -344,13 +309,8 @@ fn hex_value(v: &Json) -> Option<u64> {
 
 fn bytes_value(v: &Json) -> Option<Vec<u8>> {
     match &v.kind {
-        Kind::Str(s) => base64::engine::general_purpose::STANDARD
-            .decode(s.as_bytes())
-            .ok(),
-        Kind::Arr(items) => items
-            .iter()
-            .map(|i| i.as_u64().and_then(|b| u8::try_from(b).ok()))
-            .collect(),
+        Kind::Str(s) => base64::engine::general_purpose::STANDARD.decode(s.as_bytes()).ok(),
+        Kind::Arr(items) => items.iter().map(|i| i.as_u64().and_then(|b| u8::try_from(b).ok())).collect(),
         Kind::Null => Some(Vec::new()),
         _ => None,
     }
@@ -368,9 +328,7 @@ fn preview_bytes(b: &[u8]) -> String {
 /// Nanoseconds since the epoch, RFC 3339 text, or protobuf `{seconds, nanos}`.
 pub fn time_value(v: &Json) -> Option<Timestamp> {
     match &v.kind {
-        Kind::Str(s) => {
-            parse_rfc3339(s).or_else(|| s.parse::<i128>().ok().map(Timestamp::from_nanos))
-        }
+        Kind::Str(s) => parse_rfc3339(s).or_else(|| s.parse::<i128>().ok().map(Timestamp::from_nanos)),
         Kind::Num(n) if n.contains(['.', 'e', 'E']) => {
             let secs: f64 = n.parse().ok()?;
             Some(Timestamp::from_nanos((secs * 1e9) as i128))
@@ -396,10 +354,7 @@ pub fn command_line(words: &[String]) -> String {
     let quoted: Vec<String> = words
         .iter()
         .map(|w| {
-            if !w.is_empty()
-                && w.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%^".contains(c))
-            {
+            if !w.is_empty() && w.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%^".contains(c)) {
                 w.clone()
             } else {
                 format!("'{}'", w.replace('\'', r"'\''"))
@@ -443,13 +398,7 @@ fn struct_summary(def: &StructDef, value: &Json, line: &str) -> String {
             .iter()
             .filter(|m| matches!(m.value.kind, Kind::Str(_) | Kind::Num(_) | Kind::Bool(_)))
             .filter(|m| !matches!(&m.value.kind, Kind::Str(s) if s.is_empty()))
-            .map(|m| {
-                format!(
-                    "{}={}",
-                    def.member(&m.key).map(|d| d.field).unwrap_or(&m.key),
-                    m.value.display(line)
-                )
-            })
+            .map(|m| format!("{}={}", def.member(&m.key).map(|d| d.field).unwrap_or(&m.key), m.value.display(line)))
             .collect();
         if parts.is_empty() {
             value_brief(obj, line)
@@ -502,11 +451,7 @@ pub fn render_struct_value(tree: &mut Tree, line: &str, def: &'static StructDef,
                     F::Member,
                     item.span,
                     Value::Str(struct_summary(def, item, line)),
-                    Some(format!(
-                        "{}: {}",
-                        def.title,
-                        struct_summary(def, item, line)
-                    )),
+                    Some(format!("{}: {}", def.title, struct_summary(def, item, line))),
                 );
                 render_members(tree, line, def, item);
                 tree.close();
@@ -537,9 +482,7 @@ fn render_members(tree: &mut Tree, line: &str, def: &'static StructDef, obj: &Js
             );
             continue;
         };
-        let field = cat
-            .id(&format!("tracker.{}.{}", def.ns, member.field))
-            .unwrap_or(F::Member.into());
+        let field = cat.id(&format!("tracker.{}.{}", def.ns, member.field)).unwrap_or(F::Member.into());
         match member.kind {
             MemberKind::Nested(inner) => {
                 if m.value.is_null() {
@@ -553,12 +496,7 @@ fn render_members(tree: &mut Tree, line: &str, def: &'static StructDef, obj: &Js
                 if m.value.items().is_empty() {
                     continue;
                 }
-                tree.open(
-                    field,
-                    span,
-                    Value::None,
-                    Some(format!("{} ({})", member.label, m.value.items().len())),
-                );
+                tree.open(field, span, Value::None, Some(format!("{} ({})", member.label, m.value.items().len())));
                 render_struct_value(tree, line, inner, &m.value);
                 tree.close();
             }
@@ -636,55 +574,29 @@ mod tests {
         for (t, ft) in cases {
             assert_eq!(ArgKind::from_type(t).field_type(), *ft, "{t}");
         }
-        assert!(matches!(
-            ArgKind::from_type("no.SuchType"),
-            ArgKind::Unknown
-        ));
+        assert!(matches!(ArgKind::from_type("no.SuchType"), ArgKind::Unknown));
         assert!(matches!(ArgKind::from_type("slim_cred_t"), ArgKind::Struct(d) if d.ns == "cred"));
-        assert!(
-            matches!(ArgKind::from_type("[]trace.DnsQueryData"), ArgKind::Struct(d) if d.ns == "dns_query")
-        );
+        assert!(matches!(ArgKind::from_type("[]trace.DnsQueryData"), ArgKind::Struct(d) if d.ns == "dns_query"));
     }
 
     #[test]
     fn modes_and_command_lines_read_like_a_shell() {
         assert_eq!(describe_mode(0o100755), "regular file, rwxr-xr-x");
         assert_eq!(describe_mode(0o20620), "character device, rw--w----");
-        let words: Vec<String> = ["ls", "--color=auto", "my file", "it's"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
-        assert_eq!(
-            command_line(&words),
-            r#"ls --color=auto 'my file' 'it'\''s'"#
-        );
+        let words: Vec<String> = ["ls", "--color=auto", "my file", "it's"].iter().map(|s| s.to_string()).collect();
+        assert_eq!(command_line(&words), r#"ls --color=auto 'my file' 'it'\''s'"#);
     }
 
     #[test]
     fn times_in_every_encoding() {
-        let j = crate::json::parse(r#"["2024-01-01T00:00:01.5Z", 1700000000000000001, {"seconds":"10","nanos":5}, 5323.5]"#).unwrap();
+        let j = crate::json::parse(
+            r#"["2024-01-01T00:00:01.5Z", 1700000000000000001, {"seconds":"10","nanos":5}, 5323.5]"#,
+        )
+        .unwrap();
         let t: Vec<Timestamp> = j.items().iter().map(|i| time_value(i).unwrap()).collect();
-        assert_eq!(
-            t[0],
-            Timestamp {
-                secs: 1_704_067_201,
-                nanos: 500_000_000
-            }
-        );
-        assert_eq!(
-            t[1],
-            Timestamp {
-                secs: 1_700_000_000,
-                nanos: 1
-            }
-        );
+        assert_eq!(t[0], Timestamp { secs: 1_704_067_201, nanos: 500_000_000 });
+        assert_eq!(t[1], Timestamp { secs: 1_700_000_000, nanos: 1 });
         assert_eq!(t[2], Timestamp { secs: 10, nanos: 5 });
-        assert_eq!(
-            t[3],
-            Timestamp {
-                secs: 5323,
-                nanos: 500_000_000
-            }
-        );
+        assert_eq!(t[3], Timestamp { secs: 5323, nanos: 500_000_000 });
     }
 }

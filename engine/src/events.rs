@@ -7,7 +7,8 @@ use std::sync::OnceLock;
 pub struct KnownEvent {
     pub name: &'static str,
     pub id: Option<i64>,
-    /// (argument name, Tracee type string) in definition order.
+    /// (argument name, Tracee type strings) in definition order; the types an argument had across
+    /// Tracee versions, newest first, separated by `|`.
     pub args: Vec<(&'static str, &'static str)>,
 }
 
@@ -19,13 +20,7 @@ pub fn known_events() -> &'static [KnownEvent] {
 /// Looks an event up by name.
 pub fn by_name(name: &str) -> Option<&'static KnownEvent> {
     static INDEX: OnceLock<HashMap<&'static str, usize>> = OnceLock::new();
-    let index = INDEX.get_or_init(|| {
-        known_events()
-            .iter()
-            .enumerate()
-            .map(|(i, e)| (e.name, i))
-            .collect()
-    });
+    let index = INDEX.get_or_init(|| known_events().iter().enumerate().map(|(i, e)| (e.name, i)).collect());
     index.get(name).map(|&i| &known_events()[i])
 }
 
@@ -33,27 +28,18 @@ fn parse(tsv: &'static str) -> Vec<KnownEvent> {
     let mut events: Vec<KnownEvent> = Vec::new();
     for line in tsv.lines().skip(1) {
         let mut cols = line.split('\t');
-        let (Some(name), Some(id), arg, ty) = (cols.next(), cols.next(), cols.next(), cols.next())
-        else {
+        let (Some(name), Some(id), arg, ty) = (cols.next(), cols.next(), cols.next(), cols.next()) else {
             continue;
         };
         if name.is_empty() {
             continue;
         }
         if events.last().map(|e| e.name) != Some(name) {
-            events.push(KnownEvent {
-                name,
-                id: id.parse().ok(),
-                args: Vec::new(),
-            });
+            events.push(KnownEvent { name, id: id.parse().ok(), args: Vec::new() });
         }
         if let (Some(arg), Some(ty)) = (arg, ty) {
             if is_field_name(arg) {
-                events
-                    .last_mut()
-                    .expect("pushed above")
-                    .args
-                    .push((arg, ty));
+                events.last_mut().expect("pushed above").args.push((arg, ty));
             }
         }
     }

@@ -171,34 +171,35 @@ impl Catalog {
     }
 
     fn build() -> Catalog {
-        let mut cat = Catalog {
-            defs: Vec::new(),
-            by_abbrev: HashMap::new(),
-            arg_kinds: HashMap::new(),
-        };
+        let mut cat = Catalog { defs: Vec::new(), by_abbrev: HashMap::new(), arg_kinds: HashMap::new() };
         for (abbrev, name, ftype) in STATIC_FIELDS {
             cat.add(abbrev, name, *ftype, "");
         }
-        // One kind per argument name; names whose types disagree across events become strings.
-        let mut kinds: Vec<(String, ArgKind)> = Vec::new();
+        // One field per argument name. Its type must hold the argument's values in every event and
+        // every Tracee version: the catalog lists each argument's types, newest first.
+        let mut merged: Vec<(&str, FieldType)> = Vec::new();
         for event in crate::events::known_events() {
-            for (arg, type_name) in &event.args {
-                let kind = ArgKind::from_type(type_name);
-                match kinds.iter_mut().find(|(n, _)| n == arg) {
-                    Some((_, k)) if k.field_type() != kind.field_type() => *k = ArgKind::Str,
-                    Some(_) => {}
-                    None => kinds.push((arg.to_string(), kind)),
+            for (arg, types) in &event.args {
+                for t in types.split('|') {
+                    let kind = ArgKind::from_type(t);
+                    match merged.iter_mut().find(|(n, _)| n == arg) {
+                        Some((_, ft)) => *ft = merge_types(*ft, kind.field_type()),
+                        None => {
+                            merged.push((arg, kind.field_type()));
+                            cat.arg_kinds.insert(arg.to_string(), kind);
+                        }
+                    }
                 }
             }
         }
-        kinds.sort_by(|a, b| a.0.cmp(&b.0));
-        for (arg, kind) in kinds {
+        merged.sort_by(|a, b| a.0.cmp(b.0));
+        for (arg, ftype) in merged {
             let abbrev = format!("tracker.args.{arg}");
             if cat.by_abbrev.contains_key(&abbrev) {
-                continue; // a static field (command_line) owns this name
+                cat.arg_kinds.remove(arg); // a static field (command_line) owns this name
+                continue;
             }
-            cat.add(&abbrev, &arg, kind.field_type(), "Event argument");
-            cat.arg_kinds.insert(arg, kind);
+            cat.add(&abbrev, arg, ftype, "Event argument");
         }
         for def in STRUCTS {
             for member in def.members {
@@ -252,6 +253,27 @@ impl Catalog {
     }
 }
 
+/// The field type that holds the values of both: integers widen to signed or to the display base
+/// that says more (hex for pointers, octal for modes), times become nanoseconds, anything else text
+/// (an argument that is a pointer in one event and a number in another stays a signed number).
+fn merge_types(a: FieldType, b: FieldType) -> FieldType {
+    use FieldType::*;
+    match (a, b) {
+        _ if a == b => a,
+        (Oct, UInt) | (UInt, Oct) => Oct,
+        (Hex, UInt) | (UInt, Hex) => Hex,
+        (Int, UInt | Hex | Oct) | (UInt | Hex | Oct, Int) => Int,
+        (Time, Int | UInt) | (Int | UInt, Time) => {
+            if a == Time {
+                b
+            } else {
+                a
+            }
+        }
+        _ => Str,
+    }
+}
+
 pub(crate) fn events_tsv() -> &'static str {
     EVENTS_TSV
 }
@@ -272,18 +294,8 @@ mod tests {
         let mut seen = std::collections::HashSet::new();
         for def in cat.fields() {
             assert!(seen.insert(def.abbrev.clone()), "duplicate {}", def.abbrev);
-            assert!(
-                def.abbrev == "tracker" || def.abbrev.starts_with("tracker."),
-                "{}",
-                def.abbrev
-            );
-            assert!(
-                def.abbrev
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.'),
-                "{}",
-                def.abbrev
-            );
+            assert!(def.abbrev == "tracker" || def.abbrev.starts_with("tracker."), "{}", def.abbrev);
+            assert!(def.abbrev.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.'), "{}", def.abbrev);
             assert!(!def.name.is_empty());
         }
         assert_eq!(cat.def(F::EventName.into()).abbrev, "tracker.event_name");
@@ -293,25 +305,12 @@ mod tests {
     fn catalog_covers_common_tracee_args() {
         let cat = Catalog::get();
         assert!(cat.arg_count() > 300, "only {} args", cat.arg_count());
-        for name in [
-            "pathname",
-            "argv",
-            "dirfd",
-            "flags",
-            "fd",
-            "addr",
-            "request",
-            "pid",
-            "proto_http_request",
-        ] {
+        for name in ["pathname", "argv", "dirfd", "flags", "fd", "addr", "request", "pid", "http_request"] {
             assert!(cat.arg_field(name).is_some(), "{name} missing");
         }
         let pathname = cat.arg_field("pathname").unwrap();
         assert_eq!(cat.def(pathname).ftype, FieldType::Str);
-        assert_eq!(
-            cat.def(cat.arg_field("dirfd").unwrap()).ftype,
-            FieldType::Int
-        );
+        assert_eq!(cat.def(cat.arg_field("dirfd").unwrap()).ftype, FieldType::Int);
         assert!(cat.id("tracker.proto_http_request.method").is_some());
         assert!(cat.id("tracker.sockaddr.sin_port").is_some());
     }

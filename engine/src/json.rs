@@ -18,26 +18,17 @@ pub struct Span {
 
 impl Span {
     pub fn new(start: usize, len: usize) -> Span {
-        Span {
-            start: start as u32,
-            len: len as u32,
-        }
+        Span { start: start as u32, len: len as u32 }
     }
 
     /// The span covering `self` through `other`.
     pub fn to(self, other: Span) -> Span {
         let end = (other.start + other.len).max(self.start + self.len);
-        Span {
-            start: self.start,
-            len: end - self.start,
-        }
+        Span { start: self.start, len: end - self.start }
     }
 
     pub fn shifted(self, by: u32) -> Span {
-        Span {
-            start: self.start + by,
-            len: self.len,
-        }
+        Span { start: self.start + by, len: self.len }
     }
 }
 
@@ -93,22 +84,13 @@ fn build<'a>(base: &'a str, raw: &'a RawValue) -> Result<Json<'a>> {
             for (key, value) in entries.0 {
                 let value = build(base, value)?;
                 let key_span = key_span_before(base, value.span);
-                members.push(Member {
-                    key: key.0,
-                    key_span,
-                    value,
-                });
+                members.push(Member { key: key.0, key_span, value });
             }
             Kind::Obj(members)
         }
         Some(b'[') => {
             let items: Vec<&'a RawValue> = serde_json::from_str(text)?;
-            Kind::Arr(
-                items
-                    .into_iter()
-                    .map(|r| build(base, r))
-                    .collect::<Result<_>>()?,
-            )
+            Kind::Arr(items.into_iter().map(|r| build(base, r)).collect::<Result<_>>()?)
         }
         Some(b'"') => Kind::Str(serde_json::from_str::<Text<'a>>(text)?.0),
         Some(b't') => Kind::Bool(true),
@@ -159,10 +141,7 @@ impl<'de> Deserialize<'de> for Text<'de> {
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
                 f.write_str("a string")
             }
-            fn visit_borrowed_str<E: de::Error>(
-                self,
-                v: &'de str,
-            ) -> std::result::Result<Self::Value, E> {
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> std::result::Result<Self::Value, E> {
                 Ok(Text(Cow::Borrowed(v)))
             }
             fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<Self::Value, E> {
@@ -184,10 +163,7 @@ impl<'de> Deserialize<'de> for Entries<'de> {
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
                 f.write_str("an object")
             }
-            fn visit_map<A: MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> std::result::Result<Self::Value, A::Error> {
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<Self::Value, A::Error> {
                 let mut out = Vec::with_capacity(map.size_hint().unwrap_or(8));
                 while let Some(entry) = map.next_entry::<Text<'de>, &'de RawValue>()? {
                     out.push(entry);
@@ -278,8 +254,7 @@ impl<'a> Json<'a> {
     /// The value as written in the line.
     pub fn raw<'s>(&self, line: &'s str) -> &'s str {
         let start = self.span.start as usize;
-        line.get(start..start + self.span.len as usize)
-            .unwrap_or("")
+        line.get(start..start + self.span.len as usize).unwrap_or("")
     }
 
     /// Compact display text: strings unquoted, everything else as written.
@@ -312,10 +287,7 @@ mod tests {
         let b = &v.members()[1];
         assert_eq!(b.key, "b");
         assert_eq!(b.key_span.start, 9);
-        assert_eq!(
-            &line[b.value.span.start as usize..][..b.value.span.len as usize],
-            r#""x\"y""#
-        );
+        assert_eq!(&line[b.value.span.start as usize..][..b.value.span.len as usize], r#""x\"y""#);
         assert_eq!(b.value.as_str(), Some("x\"y"));
         let d = v.path(&["c"]).unwrap().items()[2].get("d").unwrap();
         assert_eq!(d.as_u64(), Some(u64::MAX));

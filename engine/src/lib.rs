@@ -62,11 +62,7 @@ pub fn dissect(line: &[u8]) -> Dissection {
         Ok(d) => d,
         Err(panic) => {
             let msg = panic_message(&panic);
-            failed(
-                line,
-                ExpertKind::InternalError,
-                format!("internal error while dissecting: {msg}"),
-            )
+            failed(line, ExpertKind::InternalError, format!("internal error while dissecting: {msg}"))
         }
     }
 }
@@ -80,10 +76,10 @@ pub fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
 }
 
 fn dissect_inner(line: &[u8]) -> Dissection {
-    if std::env::var_os("TRACKERSHARK_TEST_PANIC")
-        .is_some_and(|v| !v.is_empty() && line.windows(v.len()).any(|w| w == v.as_encoded_bytes()))
-    {
-        panic!("forced panic for testing (TRACKERSHARK_TEST_PANIC)");
+    if let Some(marker) = test_panic_marker() {
+        if line.windows(marker.len()).any(|w| w == marker) {
+            panic!("forced panic for testing (TRACKERSHARK_TEST_PANIC)");
+        }
     }
     let info = line::classify(line);
     match parse_event(line, &info) {
@@ -101,6 +97,17 @@ fn dissect_inner(line: &[u8]) -> Dissection {
     }
 }
 
+/// Test hook: lines containing `$TRACKERSHARK_TEST_PANIC` make the engine panic, to show that a
+/// fault inside it never takes the front end down. Read once.
+fn test_panic_marker() -> Option<&'static [u8]> {
+    static MARKER: std::sync::OnceLock<Option<Vec<u8>>> = std::sync::OnceLock::new();
+    MARKER
+        .get_or_init(|| {
+            std::env::var_os("TRACKERSHARK_TEST_PANIC").filter(|v| !v.is_empty()).map(|v| v.into_encoded_bytes())
+        })
+        .as_deref()
+}
+
 fn parse_event(line: &[u8], info: &LineInfo) -> Result<Dissection, Error> {
     let start = info.json_start;
     let text = std::str::from_utf8(line).map_err(|e| Error::Utf8(e.valid_up_to()))?;
@@ -111,61 +118,31 @@ fn parse_event(line: &[u8], info: &LineInfo) -> Result<Dissection, Error> {
     let format = Format::detect(&root).ok_or(Error::NotAnEvent("no event name or id"))?;
 
     let mut tree = Tree::new();
-    tree.open(
-        F::Event,
-        root.span,
-        Value::None,
-        Some(Catalog::get().def(F::Event.into()).name.clone()),
-    );
+    tree.open(F::Event, root.span, Value::None, Some(Catalog::get().def(F::Event.into()).name.clone()));
     if let Some((p, len)) = info.prefix {
         let source = text[p..p + len].to_string();
         tree.push(F::LogSource, Span::new(p, len), Value::Str(source), None);
     }
-    tree.push(
-        F::Format,
-        root.span,
-        Value::Str(format.name().to_string()),
-        None,
-    );
+    tree.push(F::Format, root.span, Value::Str(format.name().to_string()), None);
     let mapped = schema::map_event(&mut tree, text, &root, format);
     tree.close();
 
     let Tree { items, experts, .. } = tree;
-    let protocol = if mapped.is_signature {
-        PROTO_SIGNATURE
-    } else {
-        PROTO_EVENT
-    };
+    let protocol = if mapped.is_signature { PROTO_SIGNATURE } else { PROTO_EVENT };
     let info_text = info_text(&mapped.name, &mapped.arg_texts);
     let event = model::Event::from_items(&items, format);
-    Ok(Dissection {
-        protocol,
-        info: info_text,
-        items,
-        experts,
-        event: Some(event),
-        format: Some(format),
-    })
+    Ok(Dissection { protocol, info: info_text, items, experts, event: Some(event), format: Some(format) })
 }
 
 /// A minimal tree for a line that could not be dissected: the line itself and why.
 fn failed(line: &[u8], kind: ExpertKind, text: String) -> Dissection {
-    let item = Item {
-        field: F::Event.into(),
-        depth: 0,
-        span: Span::new(0, line.len()),
-        value: Value::None,
-        label: None,
-    };
+    let label = Some(Catalog::get().def(F::Event.into()).name.clone());
+    let item = Item { field: F::Event.into(), depth: 0, span: Span::new(0, line.len()), value: Value::None, label };
     Dissection {
         protocol: PROTO_EVENT,
         info: format!("[{}] {}", kind.title(), text),
         items: vec![item],
-        experts: vec![Expert {
-            kind,
-            text,
-            item: Some(0),
-        }],
+        experts: vec![Expert { kind, text, item: Some(0) }],
         event: None,
         format: None,
     }

@@ -73,8 +73,7 @@ impl Probe<'_> {
     }
 
     fn is_log(&self) -> bool {
-        (self.level.is_some() || self.level_short.is_some())
-            && (self.msg.is_some() || self.msg_short.is_some())
+        (self.level.is_some() || self.level_short.is_some()) && (self.msg.is_some() || self.msg_short.is_some())
     }
 
     fn time(&self) -> Option<Timestamp> {
@@ -88,12 +87,7 @@ impl Probe<'_> {
 }
 
 pub fn classify(line: &[u8]) -> LineInfo {
-    let mut info = LineInfo {
-        kind: LineKind::Garbage,
-        json_start: 0,
-        prefix: None,
-        time: None,
-    };
+    let mut info = LineInfo { kind: LineKind::Garbage, json_start: 0, prefix: None, time: None };
     let Some(first) = line.iter().position(|b| !b.is_ascii_whitespace()) else {
         info.kind = LineKind::Blank;
         return info;
@@ -140,8 +134,7 @@ fn split_prefix(line: &[u8], first: usize) -> Option<((usize, usize), usize)> {
     }
     let ok = head.split_whitespace().all(|tok| {
         (tok.starts_with('[') && tok.ends_with(']') && !tok.contains('"'))
-            || (tok.as_bytes().first().is_some_and(u8::is_ascii_digit)
-                && crate::args::parse_rfc3339(tok).is_some())
+            || (tok.as_bytes().first().is_some_and(u8::is_ascii_digit) && crate::args::parse_rfc3339(tok).is_some())
     });
     let trimmed = head.trim_end();
     (ok && !trimmed.is_empty()).then_some(((first, trimmed.len()), brace))
@@ -156,7 +149,8 @@ pub fn sniff(head: &[u8]) -> bool {
     while let Some(line) = lines.next() {
         let is_last = lines.peek().is_none();
         if is_last && head.len() >= 4096 {
-            break; // a line cut off by the read size
+            // a line cut off by the read size: judge an opening line by its first keys
+            return checked == 0 && !seen_log && looks_like_event_start(line);
         }
         match classify(line).kind {
             LineKind::Blank => continue,
@@ -172,34 +166,31 @@ pub fn sniff(head: &[u8]) -> bool {
     seen_log
 }
 
+/// The start of a (long) event line: a JSON object naming Tracker event keys early on.
+fn looks_like_event_start(line: &[u8]) -> bool {
+    let Some(first) = line.iter().position(|b| !b.is_ascii_whitespace()) else { return false };
+    let start = split_prefix(line, first).map(|(_, s)| s).unwrap_or(first);
+    line.get(start) == Some(&b'{')
+        && [&b"\"eventName\":"[..], b"\"eventId\":", b"\"SigMetadata\":", b"\"workload\":", b"\"threat\":"]
+            .iter()
+            .any(|key| line.windows(key.len()).any(|w| w == *key))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn classifies_events_logs_and_noise() {
-        let ev =
-            br#"{"timestamp":1657291777566819000,"eventId":"257","eventName":"openat","args":[]}"#;
+        let ev = br#"{"timestamp":1657291777566819000,"eventId":"257","eventName":"openat","args":[]}"#;
         let info = classify(ev);
         assert_eq!(info.kind, LineKind::Event);
-        assert_eq!(
-            info.time,
-            Some(Timestamp {
-                secs: 1_657_291_777,
-                nanos: 566_819_000
-            })
-        );
-        assert_eq!(
-            classify(br#"{"level":"info","ts":1.5,"msg":"Tracee is ready"}"#).kind,
-            LineKind::Log
-        );
+        assert_eq!(info.time, Some(Timestamp { secs: 1_657_291_777, nanos: 566_819_000 }));
+        assert_eq!(classify(br#"{"level":"info","ts":1.5,"msg":"Tracee is ready"}"#).kind, LineKind::Log);
         assert_eq!(classify(b"   \r").kind, LineKind::Blank);
         assert_eq!(classify(b"hello").kind, LineKind::Garbage);
         assert_eq!(classify(br#"{"a":1}"#).kind, LineKind::Garbage);
-        assert_eq!(
-            classify(b"{\"eventName\":\"x\", \xff}").kind,
-            LineKind::Garbage
-        );
+        assert_eq!(classify(b"{\"eventName\":\"x\", \xff}").kind, LineKind::Garbage);
     }
 
     #[test]
@@ -213,14 +204,8 @@ mod tests {
         let info = classify(line);
         assert_eq!(info.kind, LineKind::Event);
         assert_eq!(&line[info.json_start..info.json_start + 1], b"{");
-        assert_eq!(
-            classify(br#"[1,2] {"eventName":"x"}"#).kind,
-            LineKind::Event
-        );
-        assert_eq!(
-            classify(br#"["x"] {"eventName":"x"}"#).kind,
-            LineKind::Garbage
-        );
+        assert_eq!(classify(br#"[1,2] {"eventName":"x"}"#).kind, LineKind::Event);
+        assert_eq!(classify(br#"["x"] {"eventName":"x"}"#).kind, LineKind::Garbage);
     }
 
     #[test]
@@ -233,12 +218,15 @@ mod tests {
 
     #[test]
     fn sniff_claims_tracker_logs_only() {
-        assert!(sniff(
-            b"{\"level\":\"info\",\"msg\":\"start\"}\n{\"eventName\":\"x\",\"eventId\":\"1\"}\n"
-        ));
+        assert!(sniff(b"{\"level\":\"info\",\"msg\":\"start\"}\n{\"eventName\":\"x\",\"eventId\":\"1\"}\n"));
         assert!(sniff(b"\n\n[pod/a/b] {\"eventName\":\"x\"}\n"));
         assert!(!sniff(b"{\"name\":\"my-package\",\"version\":\"1.0\"}\n"));
         assert!(!sniff(b"GIF89a....."));
         assert!(!sniff(b""));
+        // a first line longer than what was read
+        let mut long = br#"{"timestamp":1,"eventName":"write","args":[{"name":"buf","value":""#.to_vec();
+        long.extend(std::iter::repeat_n(b'A', 70_000));
+        assert!(sniff(&long));
+        assert!(!sniff(&vec![b'{'; 70_000]));
     }
 }

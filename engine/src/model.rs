@@ -102,13 +102,8 @@ impl Event {
                             Some(n) if item.field != F::CommandLine as FieldId => n.to_string(),
                             _ => arg_name_from_label(item).unwrap_or_else(|| def.name.clone()),
                         };
-                        if item.field != F::ArgType as FieldId
-                            && item.field != F::CommandLine as FieldId
-                        {
-                            e.args.push(Arg {
-                                name,
-                                value: item.value.clone(),
-                            });
+                        if item.field != F::ArgType as FieldId && item.field != F::CommandLine as FieldId {
+                            e.args.push(Arg { name, value: item.value.clone() });
                         }
                     }
                     continue;
@@ -121,11 +116,8 @@ impl Event {
                 f if f == F::Args as FieldId && item.depth == 1 => inside = Some((f, item.depth)),
                 f if f == F::TriggeredBy as FieldId => {
                     inside = Some((f, item.depth));
-                    sig.triggered_by = item
-                        .label
-                        .as_deref()
-                        .and_then(|l| l.strip_prefix("Triggered By: "))
-                        .map(str::to_string);
+                    sig.triggered_by =
+                        item.label.as_deref().and_then(|l| l.strip_prefix("Triggered By: ")).map(str::to_string);
                 }
                 f if f == F::Timestamp as FieldId => {
                     if let Value::Time(t) = item.value {
@@ -174,8 +166,5 @@ impl Event {
 
 /// Uncatalogued arguments carry their name in the label (`name: value`).
 fn arg_name_from_label(item: &Item) -> Option<String> {
-    item.label
-        .as_deref()
-        .and_then(|l| l.split_once(':'))
-        .map(|(n, _)| n.to_string())
+    item.label.as_deref().and_then(|l| l.split_once(':')).map(|(n, _)| n.to_string())
 }

@@ -8,9 +8,7 @@ use std::io::{BufRead, Read, Write};
 use std::time::Duration;
 
 use pcap_file::pcapng::blocks::enhanced_packet::EnhancedPacketBlock;
-use pcap_file::pcapng::blocks::interface_description::{
-    InterfaceDescriptionBlock, InterfaceDescriptionOption,
-};
+use pcap_file::pcapng::blocks::interface_description::{InterfaceDescriptionBlock, InterfaceDescriptionOption};
 use pcap_file::pcapng::{Block, PcapNgReader, PcapNgWriter};
 use pcap_file::DataLink;
 
@@ -146,10 +144,7 @@ fn strip_newline(buf: &[u8]) -> &[u8] {
 }
 
 /// Writes the event lines found in a pcapng (ours, or merged/edited from ours), one per line.
-pub fn pcapng_to_json<R: Read, W: Write>(
-    input: R,
-    mut output: W,
-) -> Result<ConvertStats, PcapngError> {
+pub fn pcapng_to_json<R: Read, W: Write>(input: R, mut output: W) -> Result<ConvertStats, PcapngError> {
     let mut reader = PcapNgReader::new(input)?;
     let mut stats = ConvertStats::default();
     // link types of the current section's interfaces, by interface id
@@ -165,8 +160,7 @@ pub fn pcapng_to_json<R: Read, W: Write>(
                 continue;
             }
             Block::EnhancedPacket(epb) => {
-                let is_upper_pdu = linktypes.get(epb.interface_id as usize)
-                    == Some(&DataLink::WIRESHARK_UPPER_PDU);
+                let is_upper_pdu = linktypes.get(epb.interface_id as usize) == Some(&DataLink::WIRESHARK_UPPER_PDU);
                 match is_upper_pdu.then(|| event_payload(&epb.data)).flatten() {
                     Some(p) => p.to_vec(),
                     None => {
@@ -199,10 +193,7 @@ mod tests {
         assert_eq!(packet.len(), 16);
         packet.extend_from_slice(b"{\"eventName\":\"x\"}");
         assert_eq!(event_payload(&packet), Some(&b"{\"eventName\":\"x\"}"[..]));
-        assert_eq!(
-            event_payload(b"\x00\x0c\x00\x04abc\x00\x00\x00\x00\x00{}"),
-            None
-        );
+        assert_eq!(event_payload(b"\x00\x0c\x00\x04abc\x00\x00\x00\x00\x00{}"), None);
         assert_eq!(event_payload(b"\x00"), None);
     }
 
@@ -211,15 +202,7 @@ mod tests {
         let input = "{\"eventName\":\"a\",\"timestamp\":1000000001}\r\n\n{\"level\":\"info\",\"msg\":\"hi\"}\n[pod/p/c] {\"eventName\":\"b\",\"timestamp\":2}\nnot json\n{\"eventName\":\"c\"}";
         let mut pcap = Vec::new();
         let stats = json_to_pcapng(input.as_bytes(), &mut pcap, |_| {}).unwrap();
-        assert_eq!(
-            (
-                stats.events,
-                stats.log_lines,
-                stats.blank_lines,
-                stats.malformed
-            ),
-            (3, 1, 1, 1)
-        );
+        assert_eq!((stats.events, stats.log_lines, stats.blank_lines, stats.malformed), (3, 1, 1, 1));
         let mut out = Vec::new();
         let back = pcapng_to_json(&pcap[..], &mut out).unwrap();
         assert_eq!(back.events, 4);

