@@ -240,4 +240,20 @@ mod tests {
         assert_eq!(WiresharkInfo::parse(v44, "").lua_abi.as_deref(), Some("54"));
         assert_eq!(WiresharkInfo::parse("TShark (Wireshark) 4.2.0.\nwithout Lua,", "").lua_abi, None);
     }
+
+    #[test]
+    fn root_advice_follows_the_builds_init_lua() {
+        let dir = std::env::temp_dir().join(format!("ts-init-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let ws = WiresharkInfo { global_config: Some(dir.clone()), ..Default::default() };
+        fs::write(
+            dir.join("init.lua"),
+            "-- run_user_scripts_when_superuser = true\nrun_user_scripts_when_superuser = false\n",
+        )
+        .unwrap();
+        assert!(root_advice(&ws).starts_with("warning: you are root, and this Wireshark skips personal Lua plugins"));
+        fs::write(dir.join("init.lua"), "run_user_scripts_when_superuser = true\n").unwrap();
+        assert!(root_advice(&ws).contains("sets run_user_scripts_when_superuser = true"));
+        fs::remove_dir_all(&dir).unwrap();
+    }
 }

@@ -1,0 +1,51 @@
+//! `trackershark install` / `uninstall` against the real tshark, as an unprivileged user.
+
+use std::path::Path;
+
+use trackershark_tests::{stderr, stdout, Home};
+
+#[test]
+fn install_puts_the_plugin_where_wireshark_looks_and_uninstall_removes_it() {
+    let home = Home::new(); // installs
+    let dir = home.dir.join(".local/lib/wireshark/plugins/trackershark");
+    for f in ["tracker.lua", "lua52/trackershark_engine.so", "lua54/trackershark_engine.so"] {
+        assert!(dir.join(f).is_file(), "{f} missing");
+    }
+    // tshark loads it: the protocol is registered
+    let protocols = home.tshark(&["-G", "protocols"]);
+    assert!(protocols.lines().any(|l| l.split('\t').nth(2) == Some("tracker")), "tracker protocol not registered");
+
+    let dry = home.cli(&["uninstall", "--dry-run"]);
+    assert!(stdout(&dry).contains("dry run: would remove"), "{}", stdout(&dry));
+    assert!(dir.join("tracker.lua").is_file());
+    let out = home.cli(&["uninstall"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!Path::new(&dir).exists());
+    let protocols = home.tshark(&["-G", "protocols"]);
+    assert!(!protocols.lines().any(|l| l.split('\t').nth(2) == Some("tracker")));
+}
+
+#[test]
+fn install_reports_the_wireshark_version_and_lua_abi() {
+    let home = Home::new();
+    let out = home.cli(&["install", "--dry-run", "--module-dir", &trackershark_tests::bin_dir().to_string_lossy()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    let version = home.tshark(&["-v"]);
+    let abi = if version.contains("Lua 5.2") || version.contains("Lua\n5.2") { "Lua 5.2" } else { "Lua 5.4" };
+    assert!(text.starts_with("Wireshark "), "{text}");
+    assert!(text.contains(&format!("({abi})")), "{text}");
+    assert!(text.contains(".local/lib/wireshark/plugins/trackershark"), "{text}");
+}
+
+#[test]
+fn install_without_a_module_for_this_wireshark_says_what_to_do() {
+    let home = Home::new();
+    // a copy of the CLI with no modules beside it
+    let lonely = home.add(&trackershark_tests::bin_dir().join("trackershark"));
+    let out = home.run(&lonely.to_string_lossy(), &["install"]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(err.contains("no engine module for Lua 5."), "{err}");
+    assert!(err.contains("build it with scripts/build.sh"), "{err}");
+}
