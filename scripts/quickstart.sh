@@ -10,5 +10,5 @@ echo
 echo "== tshark -r tests/samples/events.json"
 tshark -r tests/samples/events.json
 echo
-echo "== tshark -r tests/samples/events.json -Y 'tracker.args.pathname contains \"shadow\"' -V -c 1 (first match)"
-tshark -r tests/samples/events.json -Y 'tracker.args.pathname contains "shadow"' -O tracker -c 1
+echo "== tshark -r tests/samples/events.json -Y 'tracker.container.name == \"web\" && tracker.event_name == \"sched_process_exec\"' -O tracker"
+tshark -r tests/samples/events.json -Y 'tracker.container.name == "web" && tracker.event_name == "sched_process_exec"' -O tracker
