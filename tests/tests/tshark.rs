@@ -5,7 +5,8 @@ use trackershark_tests::{rows, stderr, Home};
 
 const FIELDS: &[&str] = &["-T", "fields", "-E", "separator=/t"];
 
-fn fields(home: &Home, file: &str, filter: Option<&str>, names: &[&str]) -> Vec<Vec<String>> {
+/// `tshark -r file [-Y filter] -T fields -e …` arguments.
+fn fields_args<'a>(file: &'a str, filter: Option<&'a str>, names: &[&'a str]) -> Vec<&'a str> {
     let mut args: Vec<&str> = vec!["-r", file];
     if let Some(f) = filter {
         args.extend(["-Y", f]);
@@ -14,7 +15,11 @@ fn fields(home: &Home, file: &str, filter: Option<&str>, names: &[&str]) -> Vec<
     for n in names {
         args.extend(["-e", n]);
     }
-    rows(&home.tshark(&args))
+    args
+}
+
+fn fields(home: &Home, file: &str, filter: Option<&str>, names: &[&str]) -> Vec<Vec<String>> {
+    rows(&home.tshark(&fields_args(file, filter, names)))
 }
 
 fn row(cols: &[&str]) -> Vec<String> {
@@ -281,20 +286,7 @@ fn kubectl_logs_prefix_file() {
     home.add_sample("kubectl-prefix.log");
     let out = home.run(
         "tshark",
-        &[
-            "-r",
-            "kubectl-prefix.log",
-            "-T",
-            "fields",
-            "-E",
-            "separator=/t",
-            "-e",
-            "frame.number",
-            "-e",
-            "tracker.log_source",
-            "-e",
-            "tracker.event_name",
-        ],
+        &fields_args("kubectl-prefix.log", None, &["frame.number", "tracker.log_source", "tracker.event_name"]),
     );
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(
@@ -378,20 +370,7 @@ fn a_panic_inside_the_engine_becomes_an_expert_item_and_tshark_goes_on() {
     // the engine panics on purpose for lines containing this text (a test hook)
     let out = home.run_with_env(
         "tshark",
-        &[
-            "-r",
-            "events.json",
-            "-T",
-            "fields",
-            "-E",
-            "separator=/t",
-            "-e",
-            "frame.number",
-            "-e",
-            "tracker.event_name",
-            "-e",
-            "_ws.expert.message",
-        ],
+        &fields_args("events.json", None, &["frame.number", "tracker.event_name", "_ws.expert.message"]),
         &[("TRACKERSHARK_TEST_PANIC", "security_bpf_prog")],
     );
     assert!(out.status.success(), "{}", stderr(&out));
