@@ -169,14 +169,14 @@ pub fn render_arg(tree: &mut Tree, line: &str, arg: &ArgInput) -> String {
     });
     let head_field: FieldId = field.unwrap_or(F::UncataloguedArg.into());
     let text = shown.clone().unwrap_or_else(|| value.text());
-    // text fields (the generic one, names typed differently across events) hold the shown text
-    let value = if cat.def(head_field).ftype == FieldType::Str { Value::Str(text.clone()) } else { value };
-    // the generic field's name says nothing: its label names the argument
-    let label = (shown.is_some() || field.is_none()).then(|| format!("{}: {}", arg.name, text));
-    let value = match kind {
-        ArgKind::Unknown => Value::Str(arg.value.raw(line).to_string()),
+    // text fields (the generic one, names typed differently across events) hold numbers as shown
+    let value = match value {
+        Value::Str(_) => value,
+        _ if cat.def(head_field).ftype == FieldType::Str => Value::Str(text.clone()),
         _ => value,
     };
+    // the generic field's name says nothing: its label names the argument
+    let label = (shown.is_some() || field.is_none()).then(|| format!("{}: {}", arg.name, text));
 
     let head = if let ArgKind::Struct(def) = kind {
         let idx = tree.open(head_field, arg.span, value, label);

@@ -75,7 +75,6 @@ impl Event {
     }
 
     pub(crate) fn from_items(items: &[Item], format: Format) -> Event {
-        let cat = Catalog::get();
         let mut e = Event {
             format,
             name: None,
@@ -94,17 +93,14 @@ impl Event {
         // Args and fields inside "Triggered By" belong to the trigger, not to this event.
         let mut inside: Option<(FieldId, u8)> = None;
         for item in items {
-            if let Some((_, depth)) = inside {
+            if let Some((head, depth)) = inside {
                 if item.depth > depth {
-                    if inside.map(|i| i.0) == Some(F::Args as FieldId) && item.depth == depth + 1 {
-                        let def = cat.def(item.field);
-                        let name = match def.abbrev.strip_prefix("tracker.args.") {
-                            Some(n) if item.field != F::CommandLine as FieldId => n.to_string(),
-                            _ => arg_name_from_label(item).unwrap_or_else(|| def.name.clone()),
-                        };
-                        if item.field != F::ArgType as FieldId && item.field != F::CommandLine as FieldId {
-                            e.args.push(Arg { name, value: item.value.clone() });
+                    if head == F::Args as FieldId && item.depth == depth + 1 {
+                        if let Some(arg) = own_arg(item) {
+                            e.args.push(arg);
                         }
+                    } else if head == F::TriggeredBy as FieldId && item.field == F::TriggerName as FieldId {
+                        sig.triggered_by = item.value.as_str().map(str::to_string);
                     }
                     continue;
                 }
@@ -114,11 +110,7 @@ impl Event {
             let i = || item.value.as_i64();
             match item.field {
                 f if f == F::Args as FieldId && item.depth == 1 => inside = Some((f, item.depth)),
-                f if f == F::TriggeredBy as FieldId => {
-                    inside = Some((f, item.depth));
-                    sig.triggered_by =
-                        item.label.as_deref().and_then(|l| l.strip_prefix("Triggered By: ")).map(str::to_string);
-                }
+                f if f == F::TriggeredBy as FieldId => inside = Some((f, item.depth)),
                 f if f == F::Timestamp as FieldId => {
                     if let Value::Time(t) = item.value {
                         e.timestamp = Some(t)
@@ -164,7 +156,16 @@ impl Event {
     }
 }
 
-/// Uncatalogued arguments carry their name in the label (`name: value`).
-fn arg_name_from_label(item: &Item) -> Option<String> {
-    item.label.as_deref().and_then(|l| l.split_once(':')).map(|(n, _)| n.to_string())
+/// An argument item of the Args subtree (not the generated `[Command Line]` or a type note).
+/// Catalogued arguments are named by their field; others carry their name in the label.
+fn own_arg(item: &Item) -> Option<Arg> {
+    if item.field == F::CommandLine as FieldId || item.field == F::ArgType as FieldId {
+        return None;
+    }
+    let def = Catalog::get().def(item.field);
+    let name = match def.abbrev.strip_prefix("tracker.args.") {
+        Some(n) => n.to_string(),
+        None => item.label.as_deref().and_then(|l| l.split_once(':')).map(|(n, _)| n.to_string())?,
+    };
+    Some(Arg { name, value: item.value.clone() })
 }
