@@ -58,7 +58,7 @@ macro_rules! members {
 use MemberKind::*;
 
 pub static SOCKADDR: StructDef = StructDef {
-    type_names: &["struct sockaddr*", "struct sockaddr", "sockaddr", "struct sockaddr *"],
+    type_names: &["struct sockaddr*", "struct sockaddr", "sockaddr", "struct sockaddr *", "SockAddr"],
     ns: "sockaddr",
     title: "Socket address",
     members: members! {
@@ -434,6 +434,17 @@ pub static HIDDEN_MODULE: StructDef = StructDef {
     },
 };
 
+pub static KERNEL_SYMBOL: StructDef = StructDef {
+    type_names: &["[]helpers.KernelSymbol", "helpers.KernelSymbol"],
+    ns: "kernel_symbol",
+    title: "Kernel symbol",
+    members: members! {
+        "Name" => "name", "Name", Str;
+        "Address" => "address", "Address", Hex;
+        "Owner" => "owner", "Owner module", Str;
+    },
+};
+
 /// Every struct whose members are registered as fields, nested ones included.
 pub static STRUCTS: &[&StructDef] = &[
     &SOCKADDR,
@@ -462,6 +473,7 @@ pub static STRUCTS: &[&StructDef] = &[
     &PROTO_HTTP_RESPONSE,
     &HOOKED_SYMBOL,
     &HIDDEN_MODULE,
+    &KERNEL_SYMBOL,
 ];
 
 /// The struct a Tracee type string (or protobuf value kind) stands for.

@@ -312,3 +312,30 @@ fn every_line_of_the_tracee_corpus_dissects_cleanly() {
     }
     assert!(events >= 260, "only {events} events in the corpus");
 }
+
+/// Protobuf JSON names its value kinds instead of C types: each maps onto the same fields.
+#[test]
+fn protobuf_value_kinds() {
+    let line = r#"{"timestamp":"2025-01-01T00:00:00Z","id":1,"name":"test_event","data":[
+        {"name":"dirfd","int32":-100},{"name":"count","u_int64":"18446744073709551615"},
+        {"name":"load","bool":true},{"name":"bytes","bytes":"f0VMRg=="},
+        {"name":"argv","str_array":{"value":["a","b c"]}},{"name":"uaddr","pointer":"140395297729336"},
+        {"name":"new_cred","credentials":{"uid":{"value":0},"cap_effective":"549755813887"}},
+        {"name":"remote_addr","sockaddr":{"sa_family":"AF_UNIX","sun_path":"/run/docker.sock"}},
+        {"name":"extra","struct":{"k":[1,"x"]}},{"name":"helpers","u_int64_array":{"value":[1,2]}}]}"#
+        .replace('\n', "");
+    let d = dissect(line.as_bytes());
+    no_errors(&d);
+    assert_eq!(d.format, Some(Format::Protobuf));
+    assert_eq!(one(&d, "tracker.args.dirfd"), Value::Int(-100));
+    assert_eq!(one(&d, "tracker.args.count"), Value::UInt(u64::MAX));
+    assert_eq!(one(&d, "tracker.args.load"), Value::Bool(true));
+    assert_eq!(one(&d, "tracker.args.bytes"), Value::Bytes(b"\x7fELF".to_vec()));
+    assert_eq!(one(&d, "tracker.args.command_line"), s("a 'b c'"));
+    assert_eq!(one(&d, "tracker.args.uaddr"), Value::UInt(140_395_297_729_336));
+    assert_eq!(one(&d, "tracker.cred.uid"), Value::UInt(0));
+    assert_eq!(one(&d, "tracker.cred.cap_effective"), Value::UInt(549_755_813_887));
+    assert_eq!(one(&d, "tracker.sockaddr.sun_path"), s("/run/docker.sock"));
+    assert_eq!(one(&d, "tracker.args.helpers"), s("[1, 2]"));
+    assert_eq!(label(&d, "tracker.arg"), r#"extra: {"k":[1,"x"]}"#);
+}
