@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Runs every test: engine unit tests, CLI tests, and the tshark end-to-end suite (tshark runs as
-# an unprivileged user with the plugin installed by `trackershark install`).
+# Runs every test: engine and CLI unit tests, then the tshark end-to-end suite on every Wireshark
+# release of the matrix — this machine's own (4.0, Lua 5.2) and Debian roots with 4.4 and 4.6
+# (Lua 5.4) built by scripts/wireshark-roots.sh. tshark always runs as an unprivileged user with the
+# plugin installed by `trackershark install`. Writes the compatibility table into README.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -9,4 +11,41 @@ if [ -z "${TRACKERSHARK_CORPUS:-}" ] && [ ! -d ../shared/corpus ]; then
     echo "Tracee corpus not found at ../shared/corpus; set TRACKERSHARK_CORPUS" >&2
     exit 1
 fi
-cargo test --release --locked 2>&1
+
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+count() { # passed failed, summed over cargo's "test result" lines
+    awk '/^test result:/ { p += $4; f += $6 } END { printf "%d %d", p, f }' "$1"
+}
+version_of() { # "4.0.17 5.2" for the tshark at root $1 ("" = this machine)
+    local cmd=(tshark -v)
+    [ -n "$1" ] && cmd=(chroot "$1" tshark -v)
+    # 4.0–4.4 say "with Lua 5.x.y", 4.6 says "+Lua 5.x.y"
+    "${cmd[@]}" 2>/dev/null | tr '\n' ' ' | sed -E 's/^TShark \(Wireshark\) ([0-9.]+[0-9]).*(with |\+)Lua ([0-9]+\.[0-9]+).*/\1 \3/'
+}
+
+rows=()
+echo "== all tests on this machine's Wireshark ($(version_of ''))"
+cargo test --release --locked 2>&1 | tee "$log"
+read -r passed failed < <(count "$log")
+read -r ws lua < <(version_of '')
+rows+=("| $ws | Lua $lua | $passed passed, $failed failed (all tests) |")
+
+mapfile -t roots < <(bash scripts/wireshark-roots.sh)
+for entry in "${roots[@]}"; do
+    read -r suite root <<< "$entry"
+    read -r ws lua < <(version_of "$root")
+    echo "== tshark suite on Wireshark $ws (Debian $suite root)"
+    TRACKERSHARK_WIRESHARK_ROOT="$root" cargo test --release --locked -p trackershark-tests 2>&1 | tee "$log"
+    read -r passed failed < <(count "$log")
+    rows+=("| $ws | Lua $lua | $passed passed, $failed failed (tshark suite) |")
+done
+
+table=$(printf '| Wireshark | Lua ABI | Last matrix run (%s) |\n| --- | --- | --- |\n' "$(date -u +%Y-%m-%d)"; printf '%s\n' "${rows[@]}")
+python3 - "$table" <<'PY'
+import re, sys
+text = open("README.md").read()
+new = "<!-- compat:start -->\n" + sys.argv[1] + "\n<!-- compat:end -->"
+open("README.md", "w").write(re.sub(r"<!-- compat:start -->.*?<!-- compat:end -->", new, text, flags=re.S))
+PY
+printf '%s\n' "$table"

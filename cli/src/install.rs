@@ -65,11 +65,12 @@ impl WiresharkInfo {
             .unwrap_or("unknown")
             .trim_end_matches('.')
             .to_string();
-        // "with Lua 5.2.4" (4.0) or "with Lua 5.4.6" (4.4+); "without Lua" when built without it
-        // tshark wraps its "Compiled with" text, so look at it as one line
+        // "with Lua 5.2.4" (4.0–4.4, wrapped anywhere) or "+Lua 5.4.9" (4.6); "without Lua" or
+        // "-Lua" when built without it
         let flat = version.split_whitespace().collect::<Vec<_>>().join(" ");
-        if let Some(pos) = flat.find("with Lua ") {
-            let v = &flat[pos + 9..];
+        let found = ["with Lua ", "+Lua "].iter().find_map(|marker| flat.find(marker).map(|p| p + marker.len()));
+        if let Some(pos) = found {
+            let v = &flat[pos..];
             let mut parts = v.split(|c: char| !c.is_ascii_digit()).filter(|p| !p.is_empty());
             if let (Some(major), Some(minor)) = (parts.next(), parts.next()) {
                 info.lua_abi = Some(format!("{major}{minor}"));
@@ -238,6 +239,10 @@ mod tests {
         assert_eq!(info.global_config, Some(PathBuf::from("/usr/share/wireshark")));
         let v44 = "TShark (Wireshark) 4.4.18.\n\nCompiled (64-bit) using GCC 14.2.0, with GLib 2.84.1, with Lua 5.4.7, with GnuTLS";
         assert_eq!(WiresharkInfo::parse(v44, "").lua_abi.as_deref(), Some("54"));
+        let v46 = "TShark (Wireshark) 4.6.9.\n\nCompile-time info:\n With:\n  +libxml2 2.15.4              +zlib 1.3.2\n  +Lua 5.4.9                   +Zstandard 1.5.7\n";
+        let info = WiresharkInfo::parse(v46, "");
+        assert_eq!((info.version.as_str(), info.lua_abi.as_deref()), ("4.6.9", Some("54")));
+        assert_eq!(WiresharkInfo::parse("TShark (Wireshark) 4.6.0.\n Without:\n  -Lua\n", "").lua_abi, None);
         assert_eq!(WiresharkInfo::parse("TShark (Wireshark) 4.2.0.\nwithout Lua,", "").lua_abi, None);
     }
 

@@ -4,6 +4,10 @@
 //!
 //! Needs the release build (`scripts/build.sh`): `target/release/trackershark` and the engine
 //! modules; `TRACKERSHARK_BIN_DIR` points elsewhere.
+//!
+//! With `TRACKERSHARK_WIRESHARK_ROOT=<dir>` the tools run inside that root file system (a Debian
+//! root with another Wireshark release, see `scripts/wireshark-roots.sh`) through `chroot`: the
+//! homes live in `<dir>/tmp`, the CLI and modules are copied to `<dir>/opt/trackershark`.
 
 use std::fs;
 use std::os::unix::fs::{chown, MetadataExt, PermissionsExt};
@@ -28,6 +32,29 @@ pub fn bin_dir() -> PathBuf {
     std::env::var_os("TRACKERSHARK_BIN_DIR").map(PathBuf::from).unwrap_or_else(|| repo_root().join("target/release"))
 }
 
+/// The root file system the tools run in, if not this machine's own.
+pub fn wireshark_root() -> Option<PathBuf> {
+    std::env::var_os("TRACKERSHARK_WIRESHARK_ROOT").filter(|v| !v.is_empty()).map(PathBuf::from)
+}
+
+/// Where the CLI and modules are, as the tools see them.
+fn tools_bin_dir() -> PathBuf {
+    static COPIED: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    match wireshark_root() {
+        None => bin_dir(),
+        Some(root) => COPIED
+            .get_or_init(|| {
+                let dst = root.join("opt/trackershark");
+                fs::create_dir_all(&dst).unwrap();
+                for f in ["trackershark", "trackershark_lua52.so", "trackershark_lua54.so"] {
+                    fs::copy(bin_dir().join(f), dst.join(f)).unwrap_or_else(|e| panic!("copy {f} into the root: {e}"));
+                }
+                PathBuf::from("/opt/trackershark")
+            })
+            .clone(),
+    }
+}
+
 fn is_root() -> bool {
     fs::metadata("/proc/self").map(|m| m.uid() == 0).unwrap_or(false)
 }
@@ -48,18 +75,16 @@ impl Home {
             "{} and the engine modules are missing: run scripts/build.sh first",
             cli.display()
         );
-        let dir = std::env::temp_dir().join(format!(
-            "trackershark-test-{}-{}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::SeqCst)
-        ));
+        let tmp = wireshark_root().map(|r| r.join("tmp")).unwrap_or_else(std::env::temp_dir);
+        let dir =
+            tmp.join(format!("trackershark-test-{}-{}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst)));
         let _ = fs::remove_dir_all(&dir);
         fs::create_dir_all(&dir).unwrap();
         fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).unwrap();
         // tools run as `nobody` need their own copies of the binaries they execute
         let home = Home { dir };
         home.give_away(&home.dir);
-        let out = home.run(&cli.to_string_lossy(), &["install", "--module-dir", &bin_dir().to_string_lossy()]);
+        let out = home.cli(&["install", "--module-dir", &home.bin_dir()]);
         assert!(out.status.success(), "install failed: {}{}", stdout(&out), stderr(&out));
         home
     }
@@ -97,18 +122,27 @@ impl Home {
 
     /// Like [`Home::run`], with extra environment variables.
     pub fn run_with_env(&self, program: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
-        let mut cmd = if is_root() {
-            let mut c = Command::new("setpriv");
-            c.args(["--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"]).arg(program);
-            c
-        } else {
-            Command::new(program)
+        let program = self.visible(Path::new(program));
+        let mut cmd = match wireshark_root() {
+            Some(root) => {
+                // chroot starts in "/": env -C enters the home first
+                let mut c = Command::new("chroot");
+                c.arg(&root).args(["env", "-C"]).arg(self.visible(&self.dir));
+                c.args(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"]).arg(&program);
+                c
+            }
+            None if is_root() => {
+                let mut c = Command::new("setpriv");
+                c.args(["--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"]).arg(&program);
+                c
+            }
+            None => Command::new(&program),
         };
         cmd.args(args)
             .current_dir(&self.dir)
             .env_clear()
-            .env("HOME", &self.dir)
-            .env("PATH", "/usr/local/bin:/usr/bin:/bin")
+            .env("HOME", self.visible(&self.dir))
+            .env("PATH", "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin")
             .env("LANG", "C.UTF-8")
             .env("TZ", "UTC")
             .envs(env.iter().copied());
@@ -127,7 +161,23 @@ impl Home {
 
     /// Runs the trackershark CLI.
     pub fn cli(&self, args: &[&str]) -> Output {
-        self.run(&bin_dir().join("trackershark").to_string_lossy(), args)
+        self.run(&tools_bin_dir().join("trackershark").to_string_lossy(), args)
+    }
+
+    /// The directory holding the CLI and the engine modules, as the tools see it.
+    pub fn bin_dir(&self) -> String {
+        tools_bin_dir().to_string_lossy().into_owned()
+    }
+
+    /// A path of this machine as the tools see it (inside the Wireshark root, if any).
+    pub fn visible(&self, path: &Path) -> String {
+        match wireshark_root() {
+            Some(root) => match path.strip_prefix(&root) {
+                Ok(inner) => format!("/{}", inner.display()),
+                Err(_) => path.to_string_lossy().into_owned(),
+            },
+            None => path.to_string_lossy().into_owned(),
+        }
     }
 
     pub fn path(&self, name: &str) -> String {
@@ -152,4 +202,20 @@ pub fn stderr(out: &Output) -> String {
 /// `-T fields` output as rows of columns.
 pub fn rows(text: &str) -> Vec<Vec<String>> {
     text.lines().map(|l| l.split('\t').map(str::to_string).collect()).collect()
+}
+
+/// Absolute times as `-T fields` prints them, in one form: Wireshark ≤ 4.4 writes
+/// `Jul  8, 2022 14:49:37.566819000 UTC`, 4.6 writes `2022-07-08T14:49:37.566819000Z`.
+pub fn iso_time(text: &str) -> String {
+    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    let words: Vec<&str> = text.split_whitespace().collect();
+    match words.as_slice() {
+        [month, day, year, clock, "UTC"] => match MONTHS.iter().position(|m| m == month) {
+            Some(m) => {
+                format!("{}-{:02}-{:02}T{}Z", year, m + 1, day.trim_end_matches(',').parse::<u32>().unwrap_or(0), clock)
+            }
+            None => text.to_string(),
+        },
+        _ => text.to_string(),
+    }
 }

@@ -28,11 +28,11 @@ fn install_puts_the_plugin_where_wireshark_looks_and_uninstall_removes_it() {
 #[test]
 fn install_reports_the_wireshark_version_and_lua_abi() {
     let home = Home::new();
-    let out = home.cli(&["install", "--dry-run", "--module-dir", &trackershark_tests::bin_dir().to_string_lossy()]);
+    let out = home.cli(&["install", "--dry-run", "--module-dir", &home.bin_dir()]);
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
-    let version = home.tshark(&["-v"]);
-    let abi = if version.contains("Lua 5.2") || version.contains("Lua\n5.2") { "Lua 5.2" } else { "Lua 5.4" };
+    let version = home.tshark(&["-v"]).split_whitespace().collect::<Vec<_>>().join(" ");
+    let abi = if version.contains("with Lua 5.2") || version.contains("+Lua 5.2") { "Lua 5.2" } else { "Lua 5.4" };
     assert!(text.starts_with("Wireshark "), "{text}");
     assert!(text.contains(&format!("({abi})")), "{text}");
     assert!(text.contains(".local/lib/wireshark/plugins/trackershark"), "{text}");
