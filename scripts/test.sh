@@ -15,19 +15,23 @@ fi
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 count() { # passed failed, summed over cargo's "test result" lines
-    awk '/^test result:/ { p += $4; f += $6 } END { printf "%d %d", p, f }' "$1"
+    awk '/^test result:/ { p += $4; f += $6 } END { printf "%d %d\n", p, f }' "$1"
 }
 version_of() { # "4.0.17 5.2" for the tshark at root $1 ("" = this machine)
     local cmd=(tshark -v)
     [ -n "$1" ] && cmd=(chroot "$1" tshark -v)
     # 4.0–4.4 say "with Lua 5.x.y", 4.6 says "+Lua 5.x.y"
     "${cmd[@]}" 2>/dev/null | tr '\n' ' ' | sed -E 's/^TShark \(Wireshark\) ([0-9.]+[0-9]).*(with |\+)Lua ([0-9]+\.[0-9]+).*/\1 \3/'
+    echo
 }
 
 rows=()
+total_passed=0
+total_failed=0
 echo "== all tests on this machine's Wireshark ($(version_of ''))"
 cargo test --release --locked 2>&1 | tee "$log"
 read -r passed failed < <(count "$log")
+total_passed=$((total_passed + passed)); total_failed=$((total_failed + failed))
 read -r ws lua < <(version_of '')
 rows+=("| $ws | Lua $lua | $passed passed, $failed failed (all tests) |")
 
@@ -38,6 +42,7 @@ for entry in "${roots[@]}"; do
     echo "== tshark suite on Wireshark $ws (Debian $suite root)"
     TRACKERSHARK_WIRESHARK_ROOT="$root" cargo test --release --locked -p trackershark-tests 2>&1 | tee "$log"
     read -r passed failed < <(count "$log")
+    total_passed=$((total_passed + passed)); total_failed=$((total_failed + failed))
     rows+=("| $ws | Lua $lua | $passed passed, $failed failed (tshark suite) |")
 done
 
@@ -49,3 +54,5 @@ new = "<!-- compat:start -->\n" + sys.argv[1] + "\n<!-- compat:end -->"
 open("README.md", "w").write(re.sub(r"<!-- compat:start -->.*?<!-- compat:end -->", new, text, flags=re.S))
 PY
 printf '%s\n' "$table"
+echo
+echo "$total_passed passed, $total_failed failed"
