@@ -52,7 +52,13 @@ pub struct Dissection {
     pub experts: Vec<Expert>,
     /// The typed event, when the line is one.
     pub event: Option<Event>,
-    pub format: Option<Format>,
+}
+
+impl Dissection {
+    /// The schema the line was written in, when it is an event.
+    pub fn format(&self) -> Option<Format> {
+        self.event.as_ref().map(|e| e.format)
+    }
 }
 
 /// Dissects one line (without its line terminator). Never panics: an internal fault becomes an
@@ -131,7 +137,7 @@ fn parse_event(line: &[u8], info: &LineInfo) -> Result<Dissection, Error> {
     let protocol = if mapped.is_signature { PROTO_SIGNATURE } else { PROTO_EVENT };
     let info_text = info_text(&mapped.name, &mapped.arg_texts);
     let event = model::Event::from_items(&items, format);
-    Ok(Dissection { protocol, info: info_text, items, experts, event: Some(event), format: Some(format) })
+    Ok(Dissection { protocol, info: info_text, items, experts, event: Some(event) })
 }
 
 /// A minimal tree for a line that could not be dissected: the line itself and why.
@@ -144,7 +150,6 @@ fn failed(line: &[u8], kind: ExpertKind, text: String) -> Dissection {
         items: vec![item],
         experts: vec![Expert { kind, text, item: Some(0) }],
         event: None,
-        format: None,
     }
 }
 

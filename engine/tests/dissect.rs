@@ -184,7 +184,7 @@ fn classic_signature_model() {
         let d = dissect(l.as_bytes());
         no_errors(&d);
         assert_eq!(d.protocol, PROTO_SIGNATURE);
-        assert_eq!(d.format, Some(Format::Classic));
+        assert_eq!(d.format(), Some(Format::Classic));
         let e = d.event.unwrap();
         let sig = e.signature.expect("signature");
         assert_eq!(sig.id.as_deref(), Some("TRC-105"));
@@ -202,7 +202,7 @@ fn protobuf_schema_maps_onto_the_same_model() {
     let mut lines = text.lines();
     let d = dissect(lines.next().unwrap().as_bytes());
     no_errors(&d);
-    assert_eq!(d.format, Some(Format::Protobuf));
+    assert_eq!(d.format(), Some(Format::Protobuf));
     assert_eq!(d.protocol, PROTO_EVENT);
     let e = d.event.unwrap();
     assert_eq!(e.name.as_deref(), Some("sched_process_exec"));
@@ -231,7 +231,7 @@ fn findings_show_the_signature_over_its_context() {
     let line = r#"{"Data":{"k":"v"},"Context":{"timestamp":1648542392170684298,"processId":90731,"eventId":"101","eventName":"ptrace","returnValue":0,"args":[{"name":"request","type":"string","value":"PTRACE_TRACEME"}]},"SigMetadata":{"ID":"TRC-2","Version":"0.1.0","Name":"Anti-Debugging","Description":"d","Tags":["linux"],"Properties":{"MITRE ATT&CK":"Defense Evasion: Execution Guardrails","Severity":3}}}"#;
     let d = dissect(line.as_bytes());
     no_errors(&d);
-    assert_eq!(d.format, Some(Format::Finding));
+    assert_eq!(d.format(), Some(Format::Finding));
     assert_eq!(d.protocol, PROTO_SIGNATURE);
     assert_eq!(d.info, r#"Anti-Debugging: request="PTRACE_TRACEME""#);
     assert_eq!(one(&d, "tracker.sig.id"), s("TRC-2"));
@@ -326,7 +326,7 @@ fn protobuf_value_kinds() {
         .replace('\n', "");
     let d = dissect(line.as_bytes());
     no_errors(&d);
-    assert_eq!(d.format, Some(Format::Protobuf));
+    assert_eq!(d.format(), Some(Format::Protobuf));
     assert_eq!(one(&d, "tracker.args.dirfd"), Value::Int(-100));
     assert_eq!(one(&d, "tracker.args.count"), Value::UInt(u64::MAX));
     assert_eq!(one(&d, "tracker.args.load"), Value::Bool(true));

@@ -53,7 +53,8 @@ end
 proto.fields = registered
 
 local expert_defs = assert(engine.experts())
-local experts = {}
+local experts = {}             -- expert kind (1-based, as the engine numbers them) -> ProtoExpert
+local internal_error           -- for faults reported by the module itself
 local groups = {
     malformed = expert.group.MALFORMED, undecoded = expert.group.UNDECODED,
     protocol = expert.group.PROTOCOL, comment = expert.group.COMMENTS_GROUP,
@@ -64,6 +65,7 @@ local severities = {
 }
 for i, e in ipairs(expert_defs) do
     experts[i] = ProtoExpert.new(e.abbrev, e.title, groups[e.group], severities[e.severity])
+    if e.abbrev == "tracker.internal_error" then internal_error = experts[i] end
 end
 proto.experts = experts
 
@@ -84,7 +86,7 @@ function proto.dissector(tvb, pinfo, tree)
     pinfo.cols.protocol = "TRACKER"
     if not r then
         local item = tree:add(proto, tvb(), "Tracker Event (JSON)")
-        item:add_proto_expert_info(experts[#experts], err)
+        item:add_proto_expert_info(internal_error, err)
         pinfo.cols.info = err
         return tvb:len()
     end
