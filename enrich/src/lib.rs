@@ -2,6 +2,8 @@
 //! `enrichers-wasm/ABI.md` — in a sandbox: no host access beyond the ABI's four imports, a fuel
 //! budget per call, capped memory, bounded output, and a plugin that keeps faulting is disabled.
 
+pub mod rules;
+
 use wasmtime::{
     Caller, Config, Engine, InstancePre, Linker, Memory, Module, Store, StoreLimits, StoreLimitsBuilder, Trap,
     TypedFunc,
