@@ -108,11 +108,18 @@ pub enum ExpertKind {
     TypeMismatch,
     /// Something the engine itself got wrong (a caught panic); the event is shown as far as possible.
     InternalError,
+    /// An enricher plugin failed on this event (or was disabled); the event is shown without it.
+    PluginFault,
 }
 
 impl ExpertKind {
-    pub const ALL: [ExpertKind; 4] =
-        [ExpertKind::Malformed, ExpertKind::UnsupportedType, ExpertKind::TypeMismatch, ExpertKind::InternalError];
+    pub const ALL: [ExpertKind; 5] = [
+        ExpertKind::Malformed,
+        ExpertKind::UnsupportedType,
+        ExpertKind::TypeMismatch,
+        ExpertKind::InternalError,
+        ExpertKind::PluginFault,
+    ];
 
     pub fn abbrev(self) -> &'static str {
         match self {
@@ -120,6 +127,7 @@ impl ExpertKind {
             ExpertKind::UnsupportedType => "tracker.unsupported_type",
             ExpertKind::TypeMismatch => "tracker.type_mismatch",
             ExpertKind::InternalError => "tracker.internal_error",
+            ExpertKind::PluginFault => "tracker.plugin_fault",
         }
     }
 
@@ -129,6 +137,7 @@ impl ExpertKind {
             ExpertKind::UnsupportedType => "Unsupported argument type",
             ExpertKind::TypeMismatch => "Value does not fit its field type",
             ExpertKind::InternalError => "Trackershark internal error",
+            ExpertKind::PluginFault => "Enricher plugin fault",
         }
     }
 
@@ -136,6 +145,7 @@ impl ExpertKind {
     pub fn severity(self) -> &'static str {
         match self {
             ExpertKind::Malformed | ExpertKind::InternalError => "error",
+            ExpertKind::PluginFault => "warn",
             ExpertKind::UnsupportedType => "note",
             ExpertKind::TypeMismatch => "warn",
         }
@@ -148,6 +158,7 @@ impl ExpertKind {
             ExpertKind::UnsupportedType => "undecoded",
             ExpertKind::TypeMismatch => "protocol",
             ExpertKind::InternalError => "malformed",
+            ExpertKind::PluginFault => "protocol",
         }
     }
 }

@@ -79,12 +79,13 @@ impl RuleSet {
         Ok(RuleSet { rules, sources })
     }
 
-    /// Runs every rule that applies, in order; each result is (plugin name, output or error).
-    pub fn run(&mut self, event_name: &str, event: &[u8]) -> Vec<(String, Result<Output, PluginError>)> {
+    /// Runs every rule that applies, in order; each result is (index of the rule, output or error).
+    pub fn run(&mut self, event_name: &str, event: &[u8]) -> Vec<(usize, Result<Output, PluginError>)> {
         self.rules
             .iter_mut()
-            .filter(|r| r.applies_to(event_name))
-            .map(|r| (r.plugin.name.clone(), r.plugin.enrich(event)))
+            .enumerate()
+            .filter(|(_, r)| r.applies_to(event_name))
+            .map(|(i, r)| (i, r.plugin.enrich(event)))
             .collect()
     }
 }

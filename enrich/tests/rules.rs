@@ -39,9 +39,10 @@ fn write(path: &PathBuf, text: &str, age: u64) {
 fn info(reg: &mut Registry, event: &str) -> Vec<String> {
     reg.check();
     let set = reg.rules().expect("a rule set");
-    set.run(event, b"{}")
+    let results = set.run(event, b"{}");
+    results
         .into_iter()
-        .map(|(name, out)| format!("{name}: {}", out.unwrap().info.unwrap_or_default()))
+        .map(|(i, out)| format!("{}: {}", set.rules[i].plugin.name, out.unwrap().info.unwrap_or_default()))
         .collect()
 }
 

@@ -20,6 +20,14 @@ local proto = Proto("tracker", "Tracker")
 -- Fields and expert infos: all registered up front, from the engine's catalog, so every field
 -- (arguments included) works in display filters and `-T fields`.
 
+-- Enrichers: rules and WASM plugins in <plugin dir>/enrichers/ (or $TRACKERSHARK_ENRICHERS); the
+-- fields their plugins declare are registered with the rest.
+local enrichers_dir = os.getenv("TRACKERSHARK_ENRICHERS") or (plugin_dir .. "enrichers")
+local rules_ok, rules_err = engine.open_enrichers(enrichers_dir .. "/rules.toml")
+if not rules_ok then
+    report_failure("Trackershark: enricher rules: " .. tostring(rules_err))
+end
+
 local field_defs = assert(engine.fields())
 local pf = {}          -- field id (1-based) -> ProtoField, or the protocol for the event item
 local int64_ids = {}   -- ids whose values must be Int64/UInt64

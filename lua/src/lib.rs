@@ -5,10 +5,107 @@
 //! Every entry catches panics and returns `nil, message` instead of raising, so nothing the engine
 //! does can take Wireshark down. The plugin turns such messages into expert info.
 
+use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::Path;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use mlua::prelude::*;
-use trackershark_engine::{self as engine, pcapng, Catalog, ExpertKind, LineKind, Value};
+use trackershark_engine::json::Span;
+use trackershark_engine::{
+    self as engine, pcapng, Catalog, Dissection, Expert, ExpertKind, FieldId, Item, LineKind, Value,
+};
+use trackershark_enrich::rules::Registry;
+
+/// The enrichers of this Wireshark session: the rules registry and the fields their plugins declared
+/// when Wireshark started (fields cannot be registered later).
+struct Enrichers {
+    registry: Registry,
+    /// `tracker.enrich.<abbrev>` → field id (after the engine's catalog)
+    ids: HashMap<String, FieldId>,
+    names: Vec<(String, String)>,
+    generic: FieldId,
+    last_check: Instant,
+}
+
+static ENRICHERS: Mutex<Option<Enrichers>> = Mutex::new(None);
+/// How often a changed rules file or plugin is looked for.
+const RELOAD_CHECK: Duration = Duration::from_secs(1);
+
+/// `open_enrichers(rules_path)` → true, or nil and why the rules could not be loaded (the fields of
+/// what did load are still registered). Must come before `fields()`.
+fn open_enrichers(lua: &Lua, path: String) -> LuaResult<LuaMultiValue> {
+    guarded(lua, || {
+        let path = Path::new(&path);
+        if !path.is_file() {
+            return Ok((true, LuaNil));
+        }
+        let mut registry = Registry::open(path);
+        let base = Catalog::get().fields().len() as FieldId;
+        let mut names: Vec<(String, String)> = Vec::new();
+        if let Some(set) = registry.rules() {
+            for rule in &set.rules {
+                for f in rule.plugin.fields() {
+                    let abbrev = format!("tracker.enrich.{}", f.abbrev);
+                    if !names.iter().any(|(a, _)| *a == abbrev) {
+                        names.push((abbrev, format!("[{}]", f.name)));
+                    }
+                }
+            }
+        }
+        let generic = base;
+        let ids = names.iter().enumerate().map(|(i, (a, _))| (a.clone(), base + 1 + i as FieldId)).collect();
+        let error = registry.last_error.clone();
+        *ENRICHERS.lock().unwrap_or_else(|e| e.into_inner()) =
+            Some(Enrichers { registry, ids, names, generic, last_check: Instant::now() });
+        Ok((error.is_none(), error.map_or(LuaNil, |e| LuaValue::String(lua.create_string(e).expect("a Lua string")))))
+    })
+}
+
+/// Runs the enrichers that apply to a dissected event, adding their fields, Info text and faults.
+fn enrich(d: &mut Dissection, line: &[u8]) {
+    let mut guard = ENRICHERS.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(en) = guard.as_mut() else { return };
+    let Some(name) = d.event.as_ref().and_then(|e| e.name.clone()) else { return };
+    if en.last_check.elapsed() >= RELOAD_CHECK {
+        en.registry.check();
+        en.last_check = Instant::now();
+    }
+    if let Some(why) = &en.registry.last_error {
+        d.experts.push(Expert {
+            kind: ExpertKind::PluginFault,
+            text: format!("enricher rules not reloaded: {why}"),
+            item: Some(0),
+        });
+    }
+    let span = d.items.first().map(|i| i.span).unwrap_or(Span::default());
+    let Some(set) = en.registry.rules() else { return };
+    let mut added = Vec::new();
+    for (i, result) in set.run(&name, line) {
+        let rule = &set.rules[i];
+        match result {
+            Ok(out) => {
+                for (index, value) in out.fields {
+                    let Some(decl) = rule.plugin.fields().get(index) else { continue };
+                    let abbrev = format!("tracker.enrich.{}", decl.abbrev);
+                    let field = en.ids.get(&abbrev).copied().unwrap_or(en.generic);
+                    let label = Some(format!("[{}]: {}", decl.name, value));
+                    added.push(Item { field, depth: 1, span, value: Value::Str(value), label });
+                }
+                if let Some(info) = out.info {
+                    d.info = info;
+                }
+            }
+            Err(e) => d.experts.push(Expert {
+                kind: ExpertKind::PluginFault,
+                text: format!("enricher {}: {e}", rule.plugin.name),
+                item: Some(0),
+            }),
+        }
+    }
+    d.items.extend(added);
+}
 
 /// Lua numbers are doubles on 5.2: integers beyond this are passed as decimal strings.
 const EXACT_IN_DOUBLE: i64 = 1 << 53;
@@ -28,13 +125,23 @@ fn guarded<'lua, R: IntoLuaMulti>(lua: &'lua Lua, f: impl FnOnce() -> LuaResult<
 fn fields(lua: &Lua, _: ()) -> LuaResult<LuaMultiValue> {
     guarded(lua, || {
         let out = lua.create_table()?;
-        for def in Catalog::get().fields() {
+        let add = |abbrev: &str, name: &str, ftype: &str, description: &str| -> LuaResult<()> {
             let t = lua.create_table()?;
-            t.set("abbrev", def.abbrev.as_str())?;
-            t.set("name", def.name.as_str())?;
-            t.set("type", def.ftype.name())?;
-            t.set("description", def.description.as_str())?;
-            out.push(t)?;
+            t.set("abbrev", abbrev)?;
+            t.set("name", name)?;
+            t.set("type", ftype)?;
+            t.set("description", description)?;
+            out.push(t)
+        };
+        for def in Catalog::get().fields() {
+            add(&def.abbrev, &def.name, def.ftype.name(), &def.description)?;
+        }
+        // then the enrichers': the generic field first, then each declared one (ids as in Enrichers)
+        if let Some(en) = ENRICHERS.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+            add("tracker.enrich", "Enrichment", "string", "A field added by an enricher plugin")?;
+            for (abbrev, name) in &en.names {
+                add(abbrev, name, "string", "Added by an enricher plugin")?;
+            }
         }
         Ok(out)
     })
@@ -74,7 +181,9 @@ fn int_value(lua: &Lua, v: i128) -> LuaResult<LuaValue> {
 /// time value, `t[i]` label; `e` = array of `{item, kind, text}` (item 0 = the event item).
 fn dissect(lua: &Lua, line: LuaString) -> LuaResult<LuaMultiValue> {
     guarded(lua, || {
-        let d = engine::dissect(&line.as_bytes());
+        let line = line.as_bytes();
+        let mut d = engine::dissect(&line);
+        enrich(&mut d, &line);
         let r = lua.create_table()?;
         r.set("proto", d.protocol)?;
         r.set("info", d.info.as_str())?;
@@ -166,5 +275,6 @@ fn trackershark_engine(lua: &Lua) -> LuaResult<LuaTable> {
     m.set("classify", lua.create_function(classify)?)?;
     m.set("sniff", lua.create_function(sniff)?)?;
     m.set("frame_header", lua.create_function(frame_header)?)?;
+    m.set("open_enrichers", lua.create_function(open_enrichers)?)?;
     Ok(m)
 }
