@@ -9,7 +9,7 @@ export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 cargo build --release --locked -p trackershark
 cargo build --release --locked -p trackershark-lua --features lua52
 cp target/release/libtrackershark_lua.so target/release/trackershark_lua52.so
-# A second target dir keeps the two feature sets from rebuilding each other.
-cargo build --release --locked -p trackershark-lua --no-default-features --features lua54 --target-dir target/lua54
-cp target/lua54/release/libtrackershark_lua.so target/release/trackershark_lua54.so
+# Same target dir: cargo keeps both feature sets' dependencies, so only the module itself relinks.
+cargo build --release --locked -p trackershark-lua --no-default-features --features lua54
+cp target/release/libtrackershark_lua.so target/release/trackershark_lua54.so
 echo "built: target/release/trackershark, trackershark_lua52.so, trackershark_lua54.so"
