@@ -39,7 +39,7 @@ fn open_enrichers(lua: &Lua, path: String) -> LuaResult<LuaMultiValue> {
     guarded(lua, || {
         let path = Path::new(&path);
         if !path.is_file() {
-            return Ok((true, LuaNil));
+            return Ok((true, None));
         }
         let mut registry = Registry::open(path);
         let base = Catalog::get().fields().len() as FieldId;
@@ -59,7 +59,8 @@ fn open_enrichers(lua: &Lua, path: String) -> LuaResult<LuaMultiValue> {
         let error = registry.last_error.clone();
         *ENRICHERS.lock().unwrap_or_else(|e| e.into_inner()) =
             Some(Enrichers { registry, ids, names, generic, last_check: Instant::now() });
-        Ok((error.is_none(), error.map_or(LuaNil, |e| LuaValue::String(lua.create_string(e).expect("a Lua string")))))
+        let why = error.as_ref().map(|e| lua.create_string(e)).transpose()?;
+        Ok((error.is_none(), why))
     })
 }
 
