@@ -70,7 +70,7 @@ pub fn map_event(tree: &mut Tree, line: &str, obj: &Json, format: Format) -> Map
         Format::Protobuf => protobuf(tree, line, obj, &mut m, &mut used),
         Format::Finding => finding(tree, line, obj, &mut m, &mut used),
     }
-    other_keys(tree, line, obj, &used);
+    unknown_members(tree, line, obj, &used);
     m
 }
 
@@ -469,7 +469,7 @@ fn finding<'j>(tree: &mut Tree, line: &str, obj: &'j Json, m: &mut Mapped, used:
     if let Some(c) = context.filter(|c| matches!(c.kind, Kind::Obj(_))) {
         // The context is the triggering event, with full process context.
         classic(tree, line, c, &mut inner, &mut inner_used, true);
-        other_keys(tree, line, c, &inner_used);
+        unknown_members(tree, line, c, &inner_used);
         // classic() put the triggering event's name first; the signature is what this line is.
         m.timestamp = inner.timestamp;
     }
@@ -789,18 +789,10 @@ fn protobuf_threat(tree: &mut Tree, line: &str, t: &Json) {
     tree.close();
 }
 
-/// Members of a known object that no mapping consumed, shown as written.
+/// Members of an object that no mapping consumed (top-level keys included), shown as written.
 fn unknown_members(tree: &mut Tree, line: &str, obj: &Json, known: &[&str]) {
     for m in obj.members() {
         if !known.contains(&m.key.as_ref()) {
-            other_item(tree, line, m.key.as_ref(), m.key_span.to(m.value.span), &m.value);
-        }
-    }
-}
-
-fn other_keys(tree: &mut Tree, line: &str, obj: &Json, used: &[&str]) {
-    for m in obj.members() {
-        if !used.contains(&m.key.as_ref()) {
             other_item(tree, line, m.key.as_ref(), m.key_span.to(m.value.span), &m.value);
         }
     }
