@@ -159,6 +159,8 @@ pub struct Catalog {
     defs: Vec<FieldDef>,
     by_abbrev: HashMap<String, FieldId>,
     arg_kinds: HashMap<String, ArgKind>,
+    /// argument name → its `tracker.args.<name>` field (looked up for every argument dissected)
+    arg_fields: HashMap<String, FieldId>,
 }
 
 /// The arg catalog: `event<TAB>id<TAB>arg<TAB>type` lines gathered from Tracee's event definitions.
@@ -171,7 +173,12 @@ impl Catalog {
     }
 
     fn build() -> Catalog {
-        let mut cat = Catalog { defs: Vec::new(), by_abbrev: HashMap::new(), arg_kinds: HashMap::new() };
+        let mut cat = Catalog {
+            defs: Vec::new(),
+            by_abbrev: HashMap::new(),
+            arg_kinds: HashMap::new(),
+            arg_fields: HashMap::new(),
+        };
         for (abbrev, name, ftype) in STATIC_FIELDS {
             cat.add(abbrev, name, *ftype, "");
         }
@@ -199,7 +206,8 @@ impl Catalog {
                 cat.arg_kinds.remove(arg); // a static field (command_line) owns this name
                 continue;
             }
-            cat.add(&abbrev, arg, ftype, "Event argument");
+            let id = cat.add(&abbrev, arg, ftype, "Event argument");
+            cat.arg_fields.insert(arg.to_string(), id);
         }
         for def in STRUCTS {
             for member in def.members {
@@ -212,7 +220,7 @@ impl Catalog {
         cat
     }
 
-    fn add(&mut self, abbrev: &str, name: &str, ftype: FieldType, description: &str) {
+    fn add(&mut self, abbrev: &str, name: &str, ftype: FieldType, description: &str) -> FieldId {
         let id = self.defs.len() as FieldId;
         self.defs.push(FieldDef {
             abbrev: abbrev.to_string(),
@@ -221,6 +229,7 @@ impl Catalog {
             description: description.to_string(),
         });
         self.by_abbrev.insert(abbrev.to_string(), id);
+        id
     }
 
     pub fn fields(&self) -> &[FieldDef] {
@@ -237,10 +246,7 @@ impl Catalog {
 
     /// The field registered for an argument name, if the arg catalog knows it.
     pub fn arg_field(&self, arg: &str) -> Option<FieldId> {
-        if !self.arg_kinds.contains_key(arg) {
-            return None;
-        }
-        self.id(&format!("tracker.args.{arg}"))
+        self.arg_fields.get(arg).copied()
     }
 
     /// The kind registered for an argument name (used when an event gives no type).
@@ -249,7 +255,7 @@ impl Catalog {
     }
 
     pub fn arg_count(&self) -> usize {
-        self.arg_kinds.len()
+        self.arg_fields.len()
     }
 }
 
