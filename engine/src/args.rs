@@ -5,7 +5,7 @@ use base64::Engine as _;
 use crate::fields::{Catalog, FieldId, FieldType, F};
 use crate::json::{Json, Kind, Span};
 use crate::structs::{self, MemberKind, StructDef};
-use crate::tree::{ExpertKind, Timestamp, Tree, Value};
+use crate::tree::{ArgValue, ExpertKind, Timestamp, Tree, Value};
 
 /// How an argument's value is read and shown.
 #[derive(Clone, Copy, Debug)]
@@ -180,6 +180,11 @@ pub fn render_arg(tree: &mut Tree, line: &str, arg: &ArgInput) -> String {
     // the generic field's name says nothing: its label names the argument
     let label = (shown.is_some() || field.is_none()).then(|| format!("{}: {}", arg.name, text));
 
+    tree.arg_values.push(ArgValue {
+        name: arg.name.to_string(),
+        value: unwrap_wrapper(arg.value).span,
+        trigger: tree.in_trigger,
+    });
     let head = if let ArgKind::Struct(def) = kind {
         let idx = tree.open(head_field, arg.span, value, label);
         render_struct_value(tree, line, def, arg.value);

@@ -9,6 +9,7 @@ pub mod json;
 pub mod line;
 pub mod model;
 pub mod pcapng;
+pub mod plugin_input;
 pub mod schema;
 pub mod structs;
 pub mod tree;
@@ -19,7 +20,7 @@ pub use fields::{Catalog, FieldDef, FieldId, FieldType, F};
 pub use line::{classify, sniff, LineInfo, LineKind};
 pub use model::Event;
 pub use schema::Format;
-pub use tree::{Expert, ExpertKind, Item, Timestamp, Value};
+pub use tree::{ArgValue, Expert, ExpertKind, Item, Timestamp, Value};
 
 use json::Span;
 use tree::Tree;
@@ -52,6 +53,8 @@ pub struct Dissection {
     pub experts: Vec<Expert>,
     /// The typed event, when the line is one.
     pub event: Option<Event>,
+    /// Where the arguments' values are in the line (for `plugin_input`).
+    pub arg_values: Vec<ArgValue>,
 }
 
 impl Dissection {
@@ -133,11 +136,11 @@ fn parse_event(line: &[u8], info: &LineInfo) -> Result<Dissection, Error> {
     let mapped = schema::map_event(&mut tree, text, &root, format);
     tree.close();
 
-    let Tree { items, experts, .. } = tree;
+    let Tree { items, experts, arg_values, .. } = tree;
     let protocol = if mapped.is_signature { PROTO_SIGNATURE } else { PROTO_EVENT };
     let info_text = info_text(&mapped.name, &mapped.arg_texts);
     let event = model::Event::from_items(&items, format);
-    Ok(Dissection { protocol, info: info_text, items, experts, event: Some(event) })
+    Ok(Dissection { protocol, info: info_text, items, experts, event: Some(event), arg_values })
 }
 
 /// A minimal tree for a line that could not be dissected: the line itself and why.
@@ -150,6 +153,7 @@ fn failed(line: &[u8], kind: ExpertKind, text: String) -> Dissection {
         items: vec![item],
         experts: vec![Expert { kind, text, item: Some(0) }],
         event: None,
+        arg_values: Vec::new(),
     }
 }
 

@@ -14,7 +14,7 @@
 use crate::args::{render_arg, time_value, unwrap_wrapper, ArgInput};
 use crate::fields::F;
 use crate::json::{Json, Kind, Span};
-use crate::tree::{Timestamp, Tree, Value};
+use crate::tree::{ArgValue, Timestamp, Tree, Value};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
@@ -386,6 +386,7 @@ fn triggered_by(tree: &mut Tree, line: &str, t: &Json) {
     if let Some(v) = t.get("returnValue") {
         put(tree, F::TriggerReturnValue, v, int(v, line));
     }
+    tree.in_trigger = true;
     if let Some(a) = t.get("args") {
         classic_args(tree, line, a, false);
     }
@@ -393,6 +394,7 @@ fn triggered_by(tree: &mut Tree, line: &str, t: &Json) {
         known.push("data");
         protobuf_data(tree, line, d);
     }
+    tree.in_trigger = false;
     unknown_members(tree, line, t, &known);
     tree.close();
 }
@@ -468,7 +470,9 @@ fn finding<'j>(tree: &mut Tree, line: &str, obj: &'j Json, m: &mut Mapped, used:
     let mut inner = Mapped::default();
     if let Some(c) = context.filter(|c| matches!(c.kind, Kind::Obj(_))) {
         // The context is the triggering event, with full process context.
+        tree.in_trigger = true;
         classic(tree, line, c, &mut inner, &mut inner_used, true);
+        tree.in_trigger = false;
         unknown_members(tree, line, c, &inner_used);
         // classic() put the triggering event's name first; the signature is what this line is.
         m.timestamp = inner.timestamp;
@@ -494,6 +498,12 @@ fn finding<'j>(tree: &mut Tree, line: &str, obj: &'j Json, m: &mut Mapped, used:
     }
     if let Some(d) = data.filter(|d| !d.is_null()) {
         for member in d.members() {
+            // what a finding found: the arguments of the signature event Tracker itself would emit
+            tree.arg_values.push(ArgValue {
+                name: member.key.to_string(),
+                value: unwrap_wrapper(&member.value).span,
+                trigger: false,
+            });
             let shown = format!("{}: {}", member.key, member.value.display(line));
             tree.push(F::SigData, member.key_span.to(member.value.span), Value::Str(shown), None);
         }
@@ -732,7 +742,9 @@ fn protobuf_detected_from(tree: &mut Tree, line: &str, t: &Json) {
         }
     }
     if let Some(d) = t.get("data") {
+        let was = std::mem::replace(&mut tree.in_trigger, true);
         protobuf_data(tree, line, d);
+        tree.in_trigger = was;
     }
     // a detection may itself come from a detection
     if let Some(parent) = t.get("parent").filter(|p| !p.is_null()) {

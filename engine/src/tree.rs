@@ -176,7 +176,20 @@ pub struct Expert {
 pub struct Tree {
     pub items: Vec<Item>,
     pub experts: Vec<Expert>,
+    /// Where each argument's value is in the line, for plugins (see `plugin_input`).
+    pub arg_values: Vec<ArgValue>,
+    /// Arguments rendered now belong to the event that triggered a signature.
+    pub in_trigger: bool,
     depth: u8,
+}
+
+/// An argument's value as written in the line (protobuf wrappers removed).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ArgValue {
+    pub name: String,
+    pub value: Span,
+    /// An argument of the triggering event, not of the event itself.
+    pub trigger: bool,
 }
 
 impl Tree {
