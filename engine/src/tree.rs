@@ -110,15 +110,18 @@ pub enum ExpertKind {
     InternalError,
     /// An enricher plugin failed on this event (or was disabled); the event is shown without it.
     PluginFault,
+    /// A warning or error message an enricher plugin logged for the analyst.
+    PluginMessage,
 }
 
 impl ExpertKind {
-    pub const ALL: [ExpertKind; 5] = [
+    pub const ALL: [ExpertKind; 6] = [
         ExpertKind::Malformed,
         ExpertKind::UnsupportedType,
         ExpertKind::TypeMismatch,
         ExpertKind::InternalError,
         ExpertKind::PluginFault,
+        ExpertKind::PluginMessage,
     ];
 
     pub fn abbrev(self) -> &'static str {
@@ -128,6 +131,7 @@ impl ExpertKind {
             ExpertKind::TypeMismatch => "tracker.type_mismatch",
             ExpertKind::InternalError => "tracker.internal_error",
             ExpertKind::PluginFault => "tracker.plugin_fault",
+            ExpertKind::PluginMessage => "tracker.plugin_message",
         }
     }
 
@@ -138,6 +142,7 @@ impl ExpertKind {
             ExpertKind::TypeMismatch => "Value does not fit its field type",
             ExpertKind::InternalError => "Trackershark internal error",
             ExpertKind::PluginFault => "Enricher plugin fault",
+            ExpertKind::PluginMessage => "Enricher plugin message",
         }
     }
 
@@ -146,6 +151,7 @@ impl ExpertKind {
         match self {
             ExpertKind::Malformed | ExpertKind::InternalError => "error",
             ExpertKind::PluginFault => "warn",
+            ExpertKind::PluginMessage => "note",
             ExpertKind::UnsupportedType => "note",
             ExpertKind::TypeMismatch => "warn",
         }
@@ -158,7 +164,7 @@ impl ExpertKind {
             ExpertKind::UnsupportedType => "undecoded",
             ExpertKind::TypeMismatch => "protocol",
             ExpertKind::InternalError => "malformed",
-            ExpertKind::PluginFault => "protocol",
+            ExpertKind::PluginFault | ExpertKind::PluginMessage => "protocol",
         }
     }
 }

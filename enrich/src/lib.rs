@@ -2,7 +2,13 @@
 //! `enrichers-wasm/ABI.md` — in a sandbox: no host access beyond the ABI's four imports, a fuel
 //! budget per call, capped memory, bounded output, and a plugin that keeps faulting is disabled.
 
+pub mod cache;
 pub mod rules;
+pub mod session;
+
+use std::sync::OnceLock;
+
+pub use cache::{ModuleCache, Origin};
 
 use wasmtime::{
     Caller, Config, Engine, InstancePre, Linker, Memory, Module, Store, StoreLimits, StoreLimitsBuilder, Trap,
@@ -48,6 +54,10 @@ pub enum PluginError {
     Bound(String),
     #[error("the plugin reported failure {0}")]
     Reported(i32),
+    #[error("the plugin reported: {0}")]
+    Failed(String),
+    #[error("describe declared other fields than at load")]
+    FieldsChanged,
     #[error("disabled after {faults} faults in a row (last: {last})")]
     Disabled { faults: u32, last: String },
 }
@@ -86,12 +96,12 @@ struct HostState {
 }
 
 impl HostState {
-    fn new(limits: &Limits, declared: Vec<DeclaredField>) -> HostState {
+    fn new(limits: &Limits) -> HostState {
         HostState {
             store_limits: StoreLimitsBuilder::new().memory_size(limits.memory_bytes).trap_on_grow_failure(true).build(),
             limits: limits.clone(),
             phase: Phase::Describe,
-            declared,
+            declared: Vec::new(),
             out: Output::default(),
             out_bytes: 0,
             overstep: None,
@@ -185,11 +195,16 @@ fn linker(engine: &Engine) -> Result<Linker<HostState>, PluginError> {
     Ok(l)
 }
 
-/// A wasmtime engine configured for plugins (fuel metering on).
+/// The wasmtime engine configured for plugins (fuel metering on), shared by every plugin.
 pub fn engine() -> Engine {
-    let mut config = Config::new();
-    config.consume_fuel(true);
-    Engine::new(&config).expect("a fuel-metered engine is a supported configuration")
+    static ENGINE: OnceLock<Engine> = OnceLock::new();
+    ENGINE
+        .get_or_init(|| {
+            let mut config = Config::new();
+            config.consume_fuel(true);
+            Engine::new(&config).expect("a fuel-metered engine is a supported configuration")
+        })
+        .clone()
 }
 
 struct Live {
@@ -209,12 +224,26 @@ pub struct Plugin {
     live: Option<Live>,
     faults: u32,
     disabled: Option<PluginError>,
+    /// Whether the compiled code came from the on-disk cache.
+    pub origin: Origin,
 }
 
 impl Plugin {
     /// Compiles and checks a module (binary or WAT text), and collects the fields it declares.
     pub fn load(engine: &Engine, name: &str, wasm: &[u8], limits: Limits) -> Result<Plugin, PluginError> {
-        let module = Module::new(engine, wasm).map_err(|e| PluginError::Load(format!("{e:#}")))?;
+        Plugin::load_cached(engine, name, wasm, limits, &ModuleCache::disabled())
+    }
+
+    /// Like `load`, taking the compiled code from `cache` when it holds this module.
+    pub fn load_cached(
+        engine: &Engine,
+        name: &str,
+        wasm: &[u8],
+        limits: Limits,
+        cache: &ModuleCache,
+    ) -> Result<Plugin, PluginError> {
+        let (module, origin): (Module, Origin) =
+            cache.load(engine, wasm).map_err(|e| PluginError::Load(format!("{e:#}")))?;
         let pre = linker(engine)?.instantiate_pre(&module).map_err(|e| PluginError::Load(format!("{e:#}")))?;
         let mut plugin = Plugin {
             name: name.to_string(),
@@ -225,6 +254,7 @@ impl Plugin {
             live: None,
             faults: 0,
             disabled: None,
+            origin,
         };
         let live = plugin.instantiate()?;
         plugin.fields = live.store.data().declared.clone();
@@ -242,7 +272,7 @@ impl Plugin {
     }
 
     fn instantiate(&self) -> Result<Live, PluginError> {
-        let mut store = Store::new(&self.engine, HostState::new(&self.limits, self.fields.clone()));
+        let mut store = Store::new(&self.engine, HostState::new(&self.limits));
         store.limiter(|s| &mut s.store_limits);
         store.set_fuel(self.limits.fuel).map_err(|e| PluginError::Load(e.to_string()))?;
         let instance = self.pre.instantiate(&mut store).map_err(|e| classify(e, &self.limits))?;
@@ -256,13 +286,15 @@ impl Plugin {
         if found != ABI_VERSION {
             return Err(PluginError::AbiVersion(found));
         }
-        if self.fields.is_empty() {
-            if let Ok(describe) = instance.get_typed_func::<(), i32>(&mut store, "describe") {
-                let rc = describe.call(&mut store, ()).map_err(|e| classify(e, &self.limits))?;
-                if rc != 0 {
-                    return Err(PluginError::Reported(rc));
-                }
+        if let Ok(describe) = instance.get_typed_func::<(), i32>(&mut store, "describe") {
+            let rc = describe.call(&mut store, ()).map_err(|e| classify(e, &self.limits))?;
+            if rc != 0 {
+                return Err(PluginError::Reported(rc));
             }
+        }
+        // a fresh instance after a fault must declare what the first one did
+        if !self.fields.is_empty() && store.data().declared != self.fields {
+            return Err(PluginError::FieldsChanged);
         }
         store.data_mut().phase = Phase::Enrich;
         Ok(Live { store, memory, alloc, enrich })
@@ -309,7 +341,11 @@ impl Plugin {
             return Err(PluginError::Bound(why));
         }
         if rc != 0 {
-            return Err(PluginError::Reported(rc));
+            // the plugin's own words, when it logged an error before failing
+            return Err(match state.out.logs.iter().rev().find(|(level, _)| *level >= 3) {
+                Some((_, why)) => PluginError::Failed(why.clone()),
+                None => PluginError::Reported(rc),
+            });
         }
         Ok(std::mem::take(&mut state.out))
     }

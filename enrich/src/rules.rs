@@ -1,11 +1,15 @@
-//! The rules file: which plugin runs for which events, in what order, and hot reload.
+//! The rules file: which plugin runs for which events, with what parameters, in what order; and
+//! hot reload. Documented for users in `enrichers-wasm/README.md`.
 //!
 //! ```toml
 //! [[plugin]]
-//! name = "magic_write"          # shown in messages
-//! wasm = "magic_write.wasm"     # relative to the rules file
-//! events = ["magic_write"]      # event or signature names; empty or absent = every event
-//! fuel = 20000000               # optional: a larger budget than the default
+//! name = "etc_watch"                  # shown in messages
+//! wasm = "etc_watch.wasm"             # relative to the rules file (.wasm or .wat)
+//! events = ["security_file_open"]     # event names, signature IDs or names; absent = every event
+//! kind = "event"                      # "event", "signature" or "any" (default)
+//! when = [{ field = "args.pathname", prefix = "/etc/" }]   # all must hold
+//! params = { style = "short" }        # given to the plugin as the input's "params"
+//! fuel = 20000000                     # optional: a larger instruction budget than the default
 //! ```
 //!
 //! Plugins run in file order. Editing the rules file or replacing a `.wasm` takes effect at the next
@@ -15,8 +19,11 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use serde::Deserialize;
+use serde_json::Value as Json;
+use trackershark_engine::plugin_input::{plugin_input, with_params};
+use trackershark_engine::Dissection;
 
-use crate::{engine, Limits, Output, Plugin, PluginError};
+use crate::{engine, Limits, ModuleCache, Output, Plugin, PluginError};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -32,18 +39,155 @@ struct RuleEntry {
     wasm: PathBuf,
     #[serde(default)]
     events: Vec<String>,
+    #[serde(default)]
+    kind: Kind,
+    #[serde(default)]
+    when: Vec<Condition>,
+    params: Option<toml::Table>,
     fuel: Option<u64>,
+}
+
+/// Which events a rule considers at all.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    #[default]
+    Any,
+    Event,
+    Signature,
+}
+
+/// A test on one value of the plugin input, named by a dotted path (`args.pathname`,
+/// `processName`, `signature.severity`). Exactly one test per condition.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Condition {
+    pub field: String,
+    equals: Option<toml::Value>,
+    not_equals: Option<toml::Value>,
+    one_of: Option<Vec<toml::Value>>,
+    prefix: Option<String>,
+    suffix: Option<String>,
+    contains: Option<String>,
+    exists: Option<bool>,
+}
+
+impl Condition {
+    fn check(&self) -> Result<(), String> {
+        let set = [
+            self.equals.is_some(),
+            self.not_equals.is_some(),
+            self.one_of.is_some(),
+            self.prefix.is_some(),
+            self.suffix.is_some(),
+            self.contains.is_some(),
+            self.exists.is_some(),
+        ];
+        match set.iter().filter(|s| **s).count() {
+            1 => Ok(()),
+            n => Err(format!(
+                "condition on `{}` must have exactly one of equals, not_equals, one_of, prefix, suffix, contains, exists (has {n})",
+                self.field
+            )),
+        }
+    }
+
+    /// Whether the input satisfies the condition.
+    pub fn holds(&self, input: &Json) -> bool {
+        let value = self.field.split('.').try_fold(input, |v, key| v.get(key));
+        if let Some(want) = self.exists {
+            return value.is_some_and(|v| !v.is_null()) == want;
+        }
+        let Some(text) = value.and_then(scalar_text) else {
+            // a missing value equals nothing, and so is "not equal" to anything
+            return self.not_equals.is_some();
+        };
+        if let Some(v) = &self.equals {
+            return toml_text(v) == text;
+        }
+        if let Some(v) = &self.not_equals {
+            return toml_text(v) != text;
+        }
+        if let Some(vs) = &self.one_of {
+            return vs.iter().any(|v| toml_text(v) == text);
+        }
+        if let Some(p) = &self.prefix {
+            return text.starts_with(p.as_str());
+        }
+        if let Some(s) = &self.suffix {
+            return text.ends_with(s.as_str());
+        }
+        if let Some(c) = &self.contains {
+            return text.contains(c.as_str());
+        }
+        false
+    }
+}
+
+fn scalar_text(v: &Json) -> Option<String> {
+    match v {
+        Json::String(s) => Some(s.clone()),
+        Json::Number(n) => Some(n.to_string()),
+        Json::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+fn toml_text(v: &toml::Value) -> String {
+    match v {
+        toml::Value::String(s) => s.clone(),
+        toml::Value::Integer(i) => i.to_string(),
+        toml::Value::Float(f) => f.to_string(),
+        toml::Value::Boolean(b) => b.to_string(),
+        other => serde_json::to_string(other).unwrap_or_default(),
+    }
 }
 
 /// One rule: a loaded plugin and the events it runs for.
 pub struct Rule {
     pub plugin: Plugin,
     pub events: Vec<String>,
+    pub kind: Kind,
+    pub when: Vec<Condition>,
+    /// The rule's `params` as a JSON object, when it has any.
+    pub params: Option<String>,
+}
+
+/// What the rules match an event on.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct EventKey<'a> {
+    pub name: &'a str,
+    pub signature_id: Option<&'a str>,
+    pub signature_name: Option<&'a str>,
+    pub is_signature: bool,
+}
+
+impl EventKey<'_> {
+    pub fn of(d: &Dissection) -> Option<EventKey<'_>> {
+        let e = d.event.as_ref()?;
+        let sig = e.signature.as_ref();
+        Some(EventKey {
+            name: e.name.as_deref().unwrap_or(""),
+            signature_id: sig.and_then(|s| s.id.as_deref()),
+            signature_name: sig.and_then(|s| s.name.as_deref()),
+            is_signature: sig.is_some(),
+        })
+    }
 }
 
 impl Rule {
-    pub fn applies_to(&self, event_name: &str) -> bool {
-        self.events.is_empty() || self.events.iter().any(|e| e == event_name)
+    /// Whether the rule's kind and names select the event (conditions are checked separately).
+    pub fn selects(&self, key: &EventKey) -> bool {
+        let kind_ok = match self.kind {
+            Kind::Any => true,
+            Kind::Event => !key.is_signature,
+            Kind::Signature => key.is_signature,
+        };
+        kind_ok
+            && (self.events.is_empty()
+                || self.events.iter().any(|e| {
+                    e == key.name || Some(e.as_str()) == key.signature_id || Some(e.as_str()) == key.signature_name
+                }))
     }
 }
 
@@ -59,7 +203,7 @@ fn mtime(path: &Path) -> Option<SystemTime> {
 }
 
 impl RuleSet {
-    pub fn load(rules_path: &Path) -> Result<RuleSet, String> {
+    pub fn load(rules_path: &Path, cache: &ModuleCache) -> Result<RuleSet, String> {
         let text = std::fs::read_to_string(rules_path).map_err(|e| format!("{}: {e}", rules_path.display()))?;
         let file: RulesFile = toml::from_str(&text).map_err(|e| format!("{}: {e}", rules_path.display()))?;
         let dir = rules_path.parent().unwrap_or(Path::new("."));
@@ -68,52 +212,92 @@ impl RuleSet {
         let mut rules = Vec::new();
         for entry in file.plugin {
             let wasm_path = dir.join(&entry.wasm);
+            for c in &entry.when {
+                c.check().map_err(|e| format!("plugin {}: {e}", entry.name))?;
+            }
             let bytes = std::fs::read(&wasm_path)
                 .map_err(|e| format!("plugin {}: {}: {e}", entry.name, wasm_path.display()))?;
             let limits = Limits { fuel: entry.fuel.unwrap_or(Limits::default().fuel), ..Limits::default() };
-            let plugin = Plugin::load(&engine, &entry.name, &bytes, limits)
+            let plugin = Plugin::load_cached(&engine, &entry.name, &bytes, limits, cache)
                 .map_err(|e| format!("plugin {}: {e}", entry.name))?;
             sources.push((wasm_path.clone(), mtime(&wasm_path)));
-            rules.push(Rule { plugin, events: entry.events });
+            let params = match entry.params {
+                Some(p) => Some(serde_json::to_string(&p).map_err(|e| format!("plugin {}: params: {e}", entry.name))?),
+                None => None,
+            };
+            rules.push(Rule { plugin, events: entry.events, kind: entry.kind, when: entry.when, params });
         }
         Ok(RuleSet { rules, sources })
     }
 
-    /// Runs every rule that applies, in order; each result is (index of the rule, output or error).
-    pub fn run(&mut self, event_name: &str, event: &[u8]) -> Vec<(usize, Result<Output, PluginError>)> {
-        self.rules
-            .iter_mut()
-            .enumerate()
-            .filter(|(_, r)| r.applies_to(event_name))
-            .map(|(i, r)| (i, r.plugin.enrich(event)))
-            .collect()
+    /// Runs every rule that applies to a dissected event, in order; each result is (index of the
+    /// rule, its output or fault). The plugin input is built once, and only if some rule selects
+    /// the event.
+    pub fn run(&mut self, d: &Dissection, line: &[u8]) -> Vec<(usize, Result<Output, PluginError>)> {
+        let Some(key) = EventKey::of(d) else { return Vec::new() };
+        let mut input: Option<String> = None;
+        let mut parsed: Option<Json> = None;
+        let mut results = Vec::new();
+        for (i, rule) in self.rules.iter_mut().enumerate() {
+            if !rule.selects(&key) {
+                continue;
+            }
+            let text: &str = input.get_or_insert_with(|| plugin_input(d, line).unwrap_or_default());
+            if !rule.when.is_empty() {
+                let json = parsed.get_or_insert_with(|| serde_json::from_str(text).unwrap_or(Json::Null));
+                if !rule.when.iter().all(|c| c.holds(json)) {
+                    continue;
+                }
+            }
+            let result = match &rule.params {
+                Some(p) => rule.plugin.enrich(with_params(text, p).as_bytes()),
+                None => rule.plugin.enrich(text.as_bytes()),
+            };
+            results.push((i, result));
+        }
+        results
     }
 }
 
 /// The current rule set of a rules file, reloaded when the file or a plugin changes.
 pub struct Registry {
     path: PathBuf,
+    cache: ModuleCache,
     current: Option<RuleSet>,
     /// The files the last load attempt read, with their modification times.
     watched: Vec<(PathBuf, Option<SystemTime>)>,
     /// Why the last reload was refused (the previous set stays in use).
     pub last_error: Option<String>,
+    /// Counts successful loads, so users of the set can tell it changed.
+    pub generation: u64,
 }
 
 impl Registry {
     pub fn open(path: &Path) -> Registry {
-        let mut r = Registry { path: path.to_path_buf(), current: None, watched: Vec::new(), last_error: None };
+        Registry::open_with_cache(path, ModuleCache::default_location())
+    }
+
+    pub fn open_with_cache(path: &Path, cache: ModuleCache) -> Registry {
+        let mut r = Registry {
+            path: path.to_path_buf(),
+            cache,
+            current: None,
+            watched: Vec::new(),
+            last_error: None,
+            generation: 0,
+        };
         r.reload();
         r
     }
 
     /// Loads the rules file again; on failure keeps the last good set and records why.
     pub fn reload(&mut self) {
-        match RuleSet::load(&self.path) {
+        match RuleSet::load(&self.path, &self.cache) {
             Ok(set) => {
                 self.watched = set.sources.clone();
                 self.current = Some(set);
                 self.last_error = None;
+                self.generation += 1;
             }
             Err(why) => {
                 // retry only when something changes again
@@ -136,5 +320,9 @@ impl Registry {
 
     pub fn rules(&mut self) -> Option<&mut RuleSet> {
         self.current.as_mut()
+    }
+
+    pub fn rules_ref(&self) -> Option<&RuleSet> {
+        self.current.as_ref()
     }
 }

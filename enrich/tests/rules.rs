@@ -4,7 +4,9 @@ use std::fs;
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
+use trackershark_engine::dissect;
 use trackershark_enrich::rules::Registry;
+use trackershark_enrich::ModuleCache;
 
 /// A plugin (WAT) whose `enrich` sets the Info text to `info`.
 fn plugin(info: &str) -> String {
@@ -36,10 +38,19 @@ fn write(path: &PathBuf, text: &str, age: u64) {
     f.set_modified(SystemTime::now() + Duration::from_secs(age)).unwrap();
 }
 
+fn open(rules: &PathBuf) -> Registry {
+    Registry::open_with_cache(rules, ModuleCache::disabled())
+}
+
 fn info(reg: &mut Registry, event: &str) -> Vec<String> {
+    run(reg, &format!(r#"{{"eventName":"{event}","processName":"sh","args":[]}}"#))
+}
+
+/// "plugin: Info" for each rule that ran on the line.
+fn run(reg: &mut Registry, line: &str) -> Vec<String> {
     reg.check();
     let set = reg.rules().expect("a rule set");
-    let results = set.run(event, b"{}");
+    let results = set.run(&dissect(line.as_bytes()), line.as_bytes());
     results
         .into_iter()
         .map(|(i, out)| format!("{}: {}", set.rules[i].plugin.name, out.unwrap().info.unwrap_or_default()))
@@ -58,7 +69,7 @@ fn rules_pick_plugins_by_event_and_reload_when_files_change() {
         "[[plugin]]\nname = \"a\"\nwasm = \"a.wat\"\nevents = [\"openat\"]\n\n[[plugin]]\nname = \"b\"\nwasm = \"b.wat\"\n",
         0,
     );
-    let mut reg = Registry::open(&rules);
+    let mut reg = open(&rules);
     assert_eq!(reg.last_error, None);
     assert_eq!(info(&mut reg, "openat"), ["a: first", "b: every event"]);
     assert_eq!(info(&mut reg, "execve"), ["b: every event"]);
@@ -90,6 +101,114 @@ fn unknown_keys_in_the_rules_file_are_errors() {
     fs::create_dir_all(&dir.0).unwrap();
     let rules = dir.0.join("rules.toml");
     write(&rules, "[[plugin]]\nname = \"a\"\nwasm = \"a.wasm\"\nevnts = [\"x\"]\n", 0);
-    let reg = Registry::open(&rules);
+    let reg = open(&rules);
     assert!(reg.last_error.as_deref().unwrap_or("").contains("evnts"), "{:?}", reg.last_error);
+}
+
+/// A plugin (WAT) whose Info text is its whole input, to see what the host sent.
+const ECHO: &str = r#"(module
+  (import "trackershark" "set_info" (func $info (param i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (func (export "trackershark_abi_version") (result i32) (i32.const 1))
+  (func (export "alloc") (param i32) (result i32) (i32.const 1024))
+  (func (export "enrich") (param i32 i32) (result i32)
+    (drop (call $info (local.get 0) (local.get 1)))
+    (i32.const 0)))"#;
+
+#[test]
+fn rules_select_by_kind_signature_and_field_conditions_and_pass_params() {
+    let dir = Dir(std::env::temp_dir().join(format!("ts-rules-when-{}", std::process::id())));
+    fs::create_dir_all(&dir.0).unwrap();
+    write(&dir.0.join("a.wat"), &plugin("etc"), 0);
+    write(&dir.0.join("s.wat"), &plugin("sig"), 0);
+    write(&dir.0.join("echo.wat"), ECHO, 0);
+    let rules = dir.0.join("rules.toml");
+    write(
+        &rules,
+        r#"
+[[plugin]]
+name = "etc"
+wasm = "a.wat"
+events = ["openat"]
+kind = "event"
+when = [{ field = "args.pathname", prefix = "/etc/" }, { field = "userId", one_of = [0, 1000] }]
+
+[[plugin]]
+name = "by_id"
+wasm = "s.wat"
+events = ["TRC-105"]
+
+[[plugin]]
+name = "all_signatures"
+wasm = "s.wat"
+kind = "signature"
+
+[[plugin]]
+name = "echo"
+wasm = "echo.wat"
+events = ["getpid"]
+params = { style = "short", depth = 2 }
+"#,
+        0,
+    );
+    let mut reg = open(&rules);
+    assert_eq!(reg.last_error, None);
+    let open_at = |path: &str, uid: i64| {
+        format!(
+            r#"{{"eventName":"openat","userId":{uid},"args":[{{"name":"pathname","type":"const char*","value":"{path}"}}]}}"#
+        )
+    };
+    assert_eq!(run(&mut reg, &open_at("/etc/shadow", 0)), ["etc: etc"]);
+    assert_eq!(run(&mut reg, &open_at("/etc/shadow", 1000)), ["etc: etc"]);
+    assert_eq!(run(&mut reg, &open_at("/etc/shadow", 33)), Vec::<String>::new());
+    assert_eq!(run(&mut reg, &open_at("/tmp/x", 0)), Vec::<String>::new());
+
+    let signature = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/samples/signature.json"))
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap()
+        .to_string();
+    assert_eq!(run(&mut reg, &signature), ["by_id: sig", "all_signatures: sig"]);
+
+    // params arrive as the input's last member
+    let echoed = run(&mut reg, r#"{"eventName":"getpid","processName":"sh","args":[]}"#);
+    assert_eq!(
+        echoed,
+        [r#"echo: {"eventName":"getpid","processName":"sh","args":{},"params":{"depth":2,"style":"short"}}"#]
+    );
+}
+
+#[test]
+fn a_condition_needs_exactly_one_test() {
+    let dir = Dir(std::env::temp_dir().join(format!("ts-rules-cond-{}", std::process::id())));
+    fs::create_dir_all(&dir.0).unwrap();
+    write(&dir.0.join("a.wat"), &plugin("x"), 0);
+    let rules = dir.0.join("rules.toml");
+    write(&rules, "[[plugin]]\nname = \"a\"\nwasm = \"a.wat\"\nwhen = [{ field = \"processName\" }]\n", 0);
+    let reg = open(&rules);
+    let err = reg.last_error.clone().unwrap_or_default();
+    assert!(err.contains("exactly one of"), "{err}");
+}
+
+#[test]
+fn compiled_plugins_are_cached_by_content() {
+    use trackershark_enrich::{engine, Limits, Origin, Plugin};
+    let dir = Dir(std::env::temp_dir().join(format!("ts-cache-{}", std::process::id())));
+    let cache = ModuleCache::at(&dir.0);
+    let load = |src: &str| Plugin::load_cached(&engine(), "p", src.as_bytes(), Limits::default(), &cache).unwrap();
+    assert_eq!(load(&plugin("one")).origin, Origin::Compiled);
+    let mut again = load(&plugin("one"));
+    assert_eq!(again.origin, Origin::Cached);
+    assert_eq!(again.enrich(b"{}").unwrap().info.as_deref(), Some("one"));
+    // other bytes, another entry
+    assert_eq!(load(&plugin("two")).origin, Origin::Compiled);
+    assert_eq!(fs::read_dir(&dir.0).unwrap().count(), 2);
+    // a damaged entry is compiled again and replaced
+    let entry = cache.entry(&engine(), plugin("one").as_bytes()).unwrap();
+    fs::write(&entry, b"not a compiled module").unwrap();
+    let mut repaired = load(&plugin("one"));
+    assert_eq!(repaired.origin, Origin::Compiled);
+    assert_eq!(repaired.enrich(b"{}").unwrap().info.as_deref(), Some("one"));
+    assert_eq!(load(&plugin("one")).origin, Origin::Cached);
 }

@@ -5,33 +5,16 @@
 //! Every entry catches panics and returns `nil, message` instead of raising, so nothing the engine
 //! does can take Wireshark down. The plugin turns such messages into expert info.
 
-use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
 
 use mlua::prelude::*;
-use trackershark_engine::json::Span;
-use trackershark_engine::{
-    self as engine, pcapng, Catalog, Dissection, Expert, ExpertKind, FieldId, Item, LineKind, Value,
-};
-use trackershark_enrich::rules::Registry;
+use trackershark_engine::{self as engine, pcapng, Catalog, Dissection, ExpertKind, FieldId, LineKind, Value};
+use trackershark_enrich::session::Session;
 
-/// The enrichers of this Wireshark session: the rules registry and the fields their plugins declared
-/// when Wireshark started (fields cannot be registered later).
-struct Enrichers {
-    registry: Registry,
-    /// `tracker.enrich.<abbrev>` → field id (after the engine's catalog)
-    ids: HashMap<String, FieldId>,
-    names: Vec<(String, String)>,
-    generic: FieldId,
-    last_check: Instant,
-}
-
-static ENRICHERS: Mutex<Option<Enrichers>> = Mutex::new(None);
-/// How often a changed rules file or plugin is looked for.
-const RELOAD_CHECK: Duration = Duration::from_secs(1);
+/// The enrichers of this Wireshark session (fields are registered once, when Wireshark starts).
+static ENRICHERS: Mutex<Option<Session>> = Mutex::new(None);
 
 /// `open_enrichers(rules_path)` → true, or nil and why the rules could not be loaded (the fields of
 /// what did load are still registered). Must come before `fields()`.
@@ -41,24 +24,9 @@ fn open_enrichers(lua: &Lua, path: String) -> LuaResult<LuaMultiValue> {
         if !path.is_file() {
             return Ok((true, None));
         }
-        let mut registry = Registry::open(path);
-        let base = Catalog::get().fields().len() as FieldId;
-        let mut names: Vec<(String, String)> = Vec::new();
-        if let Some(set) = registry.rules() {
-            for rule in &set.rules {
-                for f in rule.plugin.fields() {
-                    let abbrev = format!("tracker.enrich.{}", f.abbrev);
-                    if !names.iter().any(|(a, _)| *a == abbrev) {
-                        names.push((abbrev, format!("[{}]", f.name)));
-                    }
-                }
-            }
-        }
-        let generic = base;
-        let ids = names.iter().enumerate().map(|(i, (a, _))| (a.clone(), base + 1 + i as FieldId)).collect();
-        let error = registry.last_error.clone();
-        *ENRICHERS.lock().unwrap_or_else(|e| e.into_inner()) =
-            Some(Enrichers { registry, ids, names, generic, last_check: Instant::now() });
+        let session = Session::open(path, Catalog::get().fields().len() as FieldId);
+        let error = session.load_error().map(str::to_string);
+        *ENRICHERS.lock().unwrap_or_else(|e| e.into_inner()) = Some(session);
         let why = error.as_ref().map(|e| lua.create_string(e)).transpose()?;
         Ok((error.is_none(), why))
     })
@@ -66,46 +34,9 @@ fn open_enrichers(lua: &Lua, path: String) -> LuaResult<LuaMultiValue> {
 
 /// Runs the enrichers that apply to a dissected event, adding their fields, Info text and faults.
 fn enrich(d: &mut Dissection, line: &[u8]) {
-    let mut guard = ENRICHERS.lock().unwrap_or_else(|e| e.into_inner());
-    let Some(en) = guard.as_mut() else { return };
-    let Some(name) = d.event.as_ref().and_then(|e| e.name.clone()) else { return };
-    if en.last_check.elapsed() >= RELOAD_CHECK {
-        en.registry.check();
-        en.last_check = Instant::now();
+    if let Some(session) = ENRICHERS.lock().unwrap_or_else(|e| e.into_inner()).as_mut() {
+        session.apply(d, line);
     }
-    if let Some(why) = &en.registry.last_error {
-        d.experts.push(Expert {
-            kind: ExpertKind::PluginFault,
-            text: format!("enricher rules not reloaded: {why}"),
-            item: Some(0),
-        });
-    }
-    let span = d.items.first().map(|i| i.span).unwrap_or(Span::default());
-    let Some(set) = en.registry.rules() else { return };
-    let mut added = Vec::new();
-    for (i, result) in set.run(&name, line) {
-        let rule = &set.rules[i];
-        match result {
-            Ok(out) => {
-                for (index, value) in out.fields {
-                    let Some(decl) = rule.plugin.fields().get(index) else { continue };
-                    let abbrev = format!("tracker.enrich.{}", decl.abbrev);
-                    let field = en.ids.get(&abbrev).copied().unwrap_or(en.generic);
-                    let label = Some(format!("[{}]: {}", decl.name, value));
-                    added.push(Item { field, depth: 1, span, value: Value::Str(value), label });
-                }
-                if let Some(info) = out.info {
-                    d.info = info;
-                }
-            }
-            Err(e) => d.experts.push(Expert {
-                kind: ExpertKind::PluginFault,
-                text: format!("enricher {}: {e}", rule.plugin.name),
-                item: Some(0),
-            }),
-        }
-    }
-    d.items.extend(added);
 }
 
 /// Lua numbers are doubles on 5.2: integers beyond this are passed as decimal strings.
@@ -137,11 +68,10 @@ fn fields(lua: &Lua, _: ()) -> LuaResult<LuaMultiValue> {
         for def in Catalog::get().fields() {
             add(&def.abbrev, &def.name, def.ftype.name(), &def.description)?;
         }
-        // then the enrichers': the generic field first, then each declared one (ids as in Enrichers)
-        if let Some(en) = ENRICHERS.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
-            add("tracker.enrich", "Enrichment", "string", "A field added by an enricher plugin")?;
-            for (abbrev, name) in &en.names {
-                add(abbrev, name, "string", "Added by an enricher plugin")?;
+        // then the enrichers' fields, in the ids the session gave them
+        if let Some(session) = ENRICHERS.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+            for f in session.fields() {
+                add(&f.abbrev, &f.name, "string", "Added by an enricher plugin")?;
             }
         }
         Ok(out)
