@@ -35,7 +35,14 @@ pub struct InstallArgs {
     /// Install into this plugin directory instead of the one Wireshark reports.
     #[arg(long)]
     plugin_dir: Option<PathBuf>,
+    /// Leave out the default enrichers and signature renderer (WASM plugins in `enrichers/`).
+    #[arg(long)]
+    without_enrichers: bool,
 }
+
+/// The directory of the default enrichers (built by scripts/build.sh), next to the modules.
+const ENRICHERS_DIR: &str = "enrichers";
+const RULES_FILE: &str = "rules.toml";
 
 /// What the installed Wireshark says about itself.
 #[derive(Debug, Default, PartialEq)]
@@ -178,10 +185,54 @@ pub fn install(args: &InstallArgs) -> Result<(), CliError> {
             modules.iter().map(|(a, _)| format!("{}.{}", &a[..1], &a[1..])).collect::<Vec<_>>().join(" and ")
         );
     }
+    if !args.without_enrichers {
+        install_enrichers(&dirs, &dest.join(ENRICHERS_DIR), args.dry_run)?;
+    }
     if is_root() && !args.system && args.plugin_dir.is_none() {
         println!("{}", root_advice(&ws));
     }
     println!("Open a Tracker JSON log with `tshark -r events.json` or `wireshark events.json`.");
+    Ok(())
+}
+
+/// Copies the default plugins and, unless the user changed theirs, the rules file. Plugins are
+/// replaced by rename, so a running Wireshark picks them up at its next check for changes.
+fn install_enrichers(module_dirs: &[PathBuf], dest: &Path, dry_run: bool) -> Result<(), CliError> {
+    let Some(src) = module_dirs.iter().map(|d| d.join(ENRICHERS_DIR)).find(|d| d.join(RULES_FILE).is_file()) else {
+        return Err(CliError::Message(format!(
+            "the default enrichers ({ENRICHERS_DIR}/{RULES_FILE}) were not found next to the engine modules; \
+             build them with scripts/build.sh, or pass --without-enrichers"
+        )));
+    };
+    let mut plugins: Vec<PathBuf> = fs::read_dir(&src)
+        .map_err(io_err(&src))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "wasm"))
+        .collect();
+    plugins.sort();
+    if dry_run {
+        println!("dry run: would write {} enricher plugin(s) and {RULES_FILE} into {}", plugins.len(), dest.display());
+        return Ok(());
+    }
+    fs::create_dir_all(dest).map_err(io_err(dest))?;
+    for p in &plugins {
+        let target = dest.join(p.file_name().unwrap_or_default());
+        let tmp = dest.join(format!(".{}.new", p.file_name().unwrap_or_default().to_string_lossy()));
+        fs::copy(p, &tmp).map_err(io_err(&tmp))?;
+        fs::rename(&tmp, &target).map_err(io_err(&target))?;
+    }
+    let rules = fs::read(src.join(RULES_FILE)).map_err(io_err(&src.join(RULES_FILE)))?;
+    let target = dest.join(RULES_FILE);
+    match fs::read(&target) {
+        Ok(existing) if existing != rules => {
+            // the user's own rules stay; the new defaults are put beside them
+            let beside = dest.join(format!("{RULES_FILE}.default"));
+            fs::write(&beside, &rules).map_err(io_err(&beside))?;
+            println!("kept your {}; the default rules are in {}", target.display(), beside.display());
+        }
+        _ => fs::write(&target, &rules).map_err(io_err(&target))?,
+    }
+    println!("installed {} enricher plugin(s) and {RULES_FILE} in {}", plugins.len(), dest.display());
     Ok(())
 }
 

@@ -37,6 +37,10 @@ enum Command {
         /// Print only the summary line of each event.
         #[arg(long)]
         brief: bool,
+        /// Run the enrichers of this rules file (e.g. the installed
+        /// `<plugin dir>/trackershark/enrichers/rules.toml`).
+        #[arg(long, value_name = "RULES")]
+        enrichers: Option<PathBuf>,
     },
     /// List every field the plugin registers (the names to use in display filters).
     Fields {
@@ -66,7 +70,7 @@ fn main() -> ExitCode {
         Command::Install(args) => install::install(&args),
         Command::Uninstall(args) => install::uninstall(&args),
         Command::Convert { input, output } => convert::convert(&input, &output),
-        Command::Show { input, brief } => show::show(&input, brief),
+        Command::Show { input, brief, enrichers } => show::show(&input, brief, enrichers.as_deref()),
         Command::Fields { markdown } => show::fields(markdown),
     };
     match result {

@@ -4,11 +4,26 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, Write};
 use std::path::Path;
 
-use trackershark_engine::{self as engine, Catalog, LineKind, Value};
+use trackershark_engine::{self as engine, Catalog, FieldId, LineKind, Value};
+use trackershark_enrich::session::Session;
 
 use crate::{io_err, CliError};
 
-pub fn show(input: &Path, brief: bool) -> Result<(), CliError> {
+pub fn show(input: &Path, brief: bool, enrichers: Option<&Path>) -> Result<(), CliError> {
+    let cat = Catalog::get();
+    let mut session = match enrichers {
+        Some(rules) => {
+            if !rules.is_file() {
+                return Err(CliError::Message(format!("{}: no such rules file", rules.display())));
+            }
+            let s = Session::open(rules, cat.fields().len() as FieldId);
+            if let Some(why) = s.load_error() {
+                return Err(CliError::Message(format!("enricher rules: {why}")));
+            }
+            Some(s)
+        }
+        None => None,
+    };
     let reader: Box<dyn BufRead> = if input.as_os_str() == "-" {
         Box::new(BufReader::new(io::stdin()))
     } else {
@@ -16,7 +31,6 @@ pub fn show(input: &Path, brief: bool) -> Result<(), CliError> {
     };
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
-    let cat = Catalog::get();
     let mut number = 0;
     let mut skipped = 0;
     for line in reader.split(b'\n') {
@@ -30,18 +44,21 @@ pub fn show(input: &Path, brief: bool) -> Result<(), CliError> {
             _ => {}
         }
         number += 1;
-        let d = engine::dissect(&line);
+        let mut d = engine::dissect(&line);
+        if let Some(s) = session.as_mut() {
+            s.apply(&mut d, &line);
+        }
         let written = (|| -> io::Result<()> {
             writeln!(out, "{number:>6} {:<11} {}", d.protocol, d.info)?;
             if brief {
                 return Ok(());
             }
             for (i, item) in d.items.iter().enumerate() {
-                let def = cat.def(item.field);
-                let text = item.label.clone().unwrap_or_else(|| match &item.value {
-                    Value::None => def.name.clone(),
-                    Value::Time(t) => format!("{}: {}", def.name, engine::format_time(*t)),
-                    v => format!("{}: {}", def.name, v.text()),
+                // enricher items (ids after the catalog's) always carry their label
+                let text = item.label.clone().unwrap_or_else(|| match (cat.def(item.field), &item.value) {
+                    (def, Value::None) => def.name.clone(),
+                    (def, Value::Time(t)) => format!("{}: {}", def.name, engine::format_time(*t)),
+                    (def, v) => format!("{}: {}", def.name, v.text()),
                 });
                 writeln!(out, "{}{}", "    ".repeat(item.depth as usize + 1), text)?;
                 for e in d.experts.iter().filter(|e| e.item == Some(i)) {

@@ -49,6 +49,12 @@ fn tools_bin_dir() -> PathBuf {
                 for f in ["trackershark", "trackershark_lua52.so", "trackershark_lua54.so"] {
                     fs::copy(bin_dir().join(f), dst.join(f)).unwrap_or_else(|e| panic!("copy {f} into the root: {e}"));
                 }
+                let enrichers = dst.join("enrichers");
+                fs::create_dir_all(&enrichers).unwrap();
+                for e in fs::read_dir(bin_dir().join("enrichers")).expect("enrichers built by scripts/build.sh") {
+                    let src = e.unwrap().path();
+                    fs::copy(&src, enrichers.join(src.file_name().unwrap())).unwrap();
+                }
                 PathBuf::from("/opt/trackershark")
             })
             .clone(),
@@ -67,7 +73,18 @@ pub struct Home {
 }
 
 impl Home {
+    /// A home with the plugin installed without the default enrichers (so the engine's own output
+    /// is what the tests see).
     pub fn new() -> Home {
+        Home::install(&["--without-enrichers"])
+    }
+
+    /// A home with the plugin installed as users get it: default enrichers included.
+    pub fn with_default_enrichers() -> Home {
+        Home::install(&[])
+    }
+
+    fn install(options: &[&str]) -> Home {
         static COUNTER: AtomicUsize = AtomicUsize::new(0);
         let cli = bin_dir().join("trackershark");
         assert!(
@@ -84,7 +101,10 @@ impl Home {
         // tools run as `nobody` need their own copies of the binaries they execute
         let home = Home { dir };
         home.give_away(&home.dir);
-        let out = home.cli(&["install", "--module-dir", &home.bin_dir()]);
+        let bin_dir = home.bin_dir();
+        let mut args = vec!["install", "--module-dir", &bin_dir];
+        args.extend_from_slice(options);
+        let out = home.cli(&args);
         assert!(out.status.success(), "install failed: {}{}", stdout(&out), stderr(&out));
         home
     }
