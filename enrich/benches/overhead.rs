@@ -29,10 +29,15 @@ fn lines() -> Vec<String> {
     let mut files = vec![repo().join("tests/samples/events.json")];
     let corpus = std::env::var_os("TRACKERSHARK_CORPUS").map(PathBuf::from).unwrap_or(repo().join("../shared/corpus"));
     if let Ok(dir) = std::fs::read_dir(&corpus) {
-        files.extend(dir.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "jsonl")));
+        files.extend(
+            dir.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "jsonl")),
+        );
     }
     files.sort();
-    files.iter().flat_map(|f| std::fs::read_to_string(f).unwrap_or_default().lines().map(str::to_string).collect::<Vec<_>>()).collect()
+    files
+        .iter()
+        .flat_map(|f| std::fs::read_to_string(f).unwrap_or_default().lines().map(str::to_string).collect::<Vec<_>>())
+        .collect()
 }
 
 /// Best of `rounds` of running `f` over every item, in µs per item.
@@ -52,11 +57,8 @@ fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
     let (rounds, repeat) = if quick { (3, 2) } else { (9, 20) };
     let lines = lines();
-    let events: Vec<(Dissection, &[u8])> = lines
-        .iter()
-        .map(|l| (dissect(l.as_bytes()), l.as_bytes()))
-        .filter(|(d, _)| d.event.is_some())
-        .collect();
+    let events: Vec<(Dissection, &[u8])> =
+        lines.iter().map(|l| (dissect(l.as_bytes()), l.as_bytes())).filter(|(d, _)| d.event.is_some()).collect();
     let inputs: Vec<String> = events.iter().map(|(d, l)| plugin_input(d, l).unwrap()).collect();
     // repeat the set so each timed round is long enough to measure
     let inputs: Vec<&String> = inputs.iter().cycle().take(inputs.len() * repeat).collect();
@@ -81,11 +83,10 @@ fn main() {
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("noop.wat"), NOOP).unwrap();
     let rules_for = |n: usize| {
-        let text: String =
-            (0..n).map(|i| format!("[[plugin]]\nname = \"noop{i}\"\nwasm = \"noop.wat\"\n\n")).collect();
+        let text: String = (0..n).map(|i| format!("[[plugin]]\nname = \"noop{i}\"\nwasm = \"noop.wat\"\n\n")).collect();
         let path = dir.join(format!("rules{n}.toml"));
         std::fs::write(&path, text).unwrap();
-        RuleSet::load(&path, &ModuleCache::disabled()).unwrap()
+        RuleSet::load(&path, &ModuleCache::disabled(), &mut None).unwrap().set
     };
     for n in [0, 1, 4] {
         let mut set = rules_for(n);

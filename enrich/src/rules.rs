@@ -146,6 +146,8 @@ fn toml_text(v: &toml::Value) -> String {
 /// One rule: a loaded plugin and the events it runs for.
 pub struct Rule {
     pub plugin: Plugin,
+    /// The plugin's file.
+    pub wasm: PathBuf,
     pub events: Vec<String>,
     pub kind: Kind,
     pub when: Vec<Condition>,
@@ -202,32 +204,72 @@ fn mtime(path: &Path) -> Option<SystemTime> {
     std::fs::metadata(path).and_then(|m| m.modified()).ok()
 }
 
+/// A rules file that loaded, and what in it did not.
+pub struct Loaded {
+    pub set: RuleSet,
+    /// One message per rule whose plugin did not load (that rule kept its previous plugin, or was
+    /// left out).
+    pub errors: Vec<String>,
+}
+
 impl RuleSet {
-    pub fn load(rules_path: &Path, cache: &ModuleCache) -> Result<RuleSet, String> {
+    /// Loads a rules file. A file that cannot be read or parsed is an error, and `previous` is left
+    /// as it was; otherwise its plugins are reused where a rule's plugin does not load (same name and
+    /// file), or the rule is left out, and either is reported in `errors`.
+    pub fn load(rules_path: &Path, cache: &ModuleCache, previous: &mut Option<RuleSet>) -> Result<Loaded, String> {
         let text = std::fs::read_to_string(rules_path).map_err(|e| format!("{}: {e}", rules_path.display()))?;
         let file: RulesFile = toml::from_str(&text).map_err(|e| format!("{}: {e}", rules_path.display()))?;
         let dir = rules_path.parent().unwrap_or(Path::new("."));
         let engine = engine();
+        let mut previous: Vec<Rule> = previous.take().map(|set| set.rules).unwrap_or_default();
         let mut sources = vec![(rules_path.to_path_buf(), mtime(rules_path))];
-        let mut rules = Vec::new();
+        let (mut rules, mut errors) = (Vec::new(), Vec::new());
         for entry in file.plugin {
             let wasm_path = dir.join(&entry.wasm);
-            for c in &entry.when {
-                c.check().map_err(|e| format!("plugin {}: {e}", entry.name))?;
-            }
-            let bytes = std::fs::read(&wasm_path)
-                .map_err(|e| format!("plugin {}: {}: {e}", entry.name, wasm_path.display()))?;
-            let limits = Limits { fuel: entry.fuel.unwrap_or(Limits::default().fuel), ..Limits::default() };
-            let plugin = Plugin::load_cached(&engine, &entry.name, &bytes, limits, cache)
-                .map_err(|e| format!("plugin {}: {e}", entry.name))?;
-            sources.push((wasm_path.clone(), mtime(&wasm_path)));
-            let params = match entry.params {
-                Some(p) => Some(serde_json::to_string(&p).map_err(|e| format!("plugin {}: params: {e}", entry.name))?),
-                None => None,
+            let loaded = (|| {
+                for c in &entry.when {
+                    c.check()?;
+                }
+                let params = match &entry.params {
+                    Some(p) => Some(serde_json::to_string(p).map_err(|e| format!("params: {e}"))?),
+                    None => None,
+                };
+                let bytes = std::fs::read(&wasm_path).map_err(|e| format!("{}: {e}", wasm_path.display()))?;
+                let limits = Limits { fuel: entry.fuel.unwrap_or(Limits::default().fuel), ..Limits::default() };
+                let plugin =
+                    Plugin::load_cached(&engine, &entry.name, &bytes, limits, cache).map_err(|e| e.to_string())?;
+                Ok::<_, String>((plugin, params))
+            })();
+            let (plugin, params) = match loaded {
+                Ok(loaded) => loaded,
+                Err(why) => {
+                    let kept = previous.iter().position(|r| r.wasm == wasm_path && r.plugin.name == entry.name);
+                    match kept.map(|i| previous.swap_remove(i)) {
+                        Some(old) => {
+                            errors.push(format!("plugin {}: {why} (its previous version still runs)", entry.name));
+                            sources.push((wasm_path.clone(), mtime(&wasm_path)));
+                            rules.push(old);
+                        }
+                        None => {
+                            errors.push(format!("plugin {}: {why} (not running)", entry.name));
+                            // a later fix of the file is noticed
+                            sources.push((wasm_path.clone(), mtime(&wasm_path)));
+                        }
+                    }
+                    continue;
+                }
             };
-            rules.push(Rule { plugin, events: entry.events, kind: entry.kind, when: entry.when, params });
+            sources.push((wasm_path.clone(), mtime(&wasm_path)));
+            rules.push(Rule {
+                plugin,
+                wasm: wasm_path,
+                events: entry.events,
+                kind: entry.kind,
+                when: entry.when,
+                params,
+            });
         }
-        Ok(RuleSet { rules, sources })
+        Ok(Loaded { set: RuleSet { rules, sources }, errors })
     }
 
     /// Runs every rule that applies to a dissected event, in order; each result is (index of the
@@ -290,13 +332,14 @@ impl Registry {
         r
     }
 
-    /// Loads the rules file again; on failure keeps the last good set and records why.
+    /// Loads the rules file again. A file that does not load keeps the last good set; a plugin
+    /// that does not load keeps its last good version. Either way `last_error` says why.
     pub fn reload(&mut self) {
-        match RuleSet::load(&self.path, &self.cache) {
-            Ok(set) => {
+        match RuleSet::load(&self.path, &self.cache, &mut self.current) {
+            Ok(Loaded { set, errors }) => {
                 self.watched = set.sources.clone();
                 self.current = Some(set);
-                self.last_error = None;
+                self.last_error = (!errors.is_empty()).then(|| errors.join("; "));
                 self.generation += 1;
             }
             Err(why) => {
@@ -306,7 +349,8 @@ impl Registry {
                     watched.extend(set.sources.iter().skip(1).map(|(p, _)| (p.clone(), mtime(p))));
                 }
                 self.watched = watched;
-                self.last_error = Some(why);
+                let state = if self.current.is_some() { "the previous rules still apply" } else { "no enrichers run" };
+                self.last_error = Some(format!("{why} ({state})"));
             }
         }
     }

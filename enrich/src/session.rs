@@ -121,7 +121,7 @@ impl Session {
         if let Some(why) = &self.registry.last_error {
             d.experts.push(Expert {
                 kind: ExpertKind::PluginFault,
-                text: format!("enricher rules not reloaded: {why}"),
+                text: format!("enricher rules: {why}"),
                 item: Some(0),
             });
         }

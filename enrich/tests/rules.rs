@@ -83,10 +83,28 @@ fn rules_pick_plugins_by_event_and_reload_when_files_change() {
     assert_eq!(info(&mut reg, "openat"), ["a: second", "b: every event"]);
     assert!(reg.last_error.as_deref().unwrap_or("").contains("rules.toml"), "{:?}", reg.last_error);
 
-    // so does a rule naming a plugin that does not load
-    write(&rules, "[[plugin]]\nname = \"c\"\nwasm = \"missing.wasm\"\n", 30);
-    assert_eq!(info(&mut reg, "openat"), ["a: second", "b: every event"]);
-    assert!(reg.last_error.as_deref().unwrap_or("").contains("plugin c"), "{:?}", reg.last_error);
+    // a plugin that does not load: the rest of the file applies, and the error is kept
+    write(
+        &rules,
+        "[[plugin]]\nname = \"c\"\nwasm = \"missing.wasm\"\n\n[[plugin]]\nname = \"a\"\nwasm = \"a.wat\"\n",
+        30,
+    );
+    assert_eq!(info(&mut reg, "openat"), ["a: second"]);
+    let err = reg.last_error.clone().unwrap_or_default();
+    assert!(err.contains("plugin c: ") && err.contains("missing.wasm") && err.ends_with("(not running)"), "{err}");
+
+    // a plugin replaced by a broken one: its previous version keeps running
+    write(&dir.0.join("a.wat"), "(module (func $oops", 35);
+    assert_eq!(info(&mut reg, "openat"), ["a: second"]);
+    let err = reg.last_error.clone().unwrap_or_default();
+    assert!(
+        err.contains("plugin a: cannot load the module") && err.ends_with("(its previous version still runs)"),
+        "{err}"
+    );
+    write(&dir.0.join("a.wat"), &plugin("third"), 36);
+    write(&dir.0.join("missing.wasm"), &plugin("found"), 36);
+    assert_eq!(info(&mut reg, "openat"), ["c: found", "a: third"]);
+    assert_eq!(reg.last_error, None);
 
     // fixed: the new set replaces the old one
     write(&rules, "[[plugin]]\nname = \"b\"\nwasm = \"b.wat\"\nevents = [\"execve\"]\n", 40);

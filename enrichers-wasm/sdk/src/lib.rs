@@ -123,6 +123,7 @@ impl Field {
     }
 
     /// Adds the field with a value to the event being enriched. False when the host refused it.
+    #[allow(clippy::should_implement_trait)] // not arithmetic: "add to the event"
     pub fn add(self, value: &str) -> bool {
         self.0 >= 0 && unsafe { host::add_field(self.0, value.as_ptr(), value.len()) } == 0
     }
@@ -266,8 +267,10 @@ pub fn __describe<P: Plugin>() -> i32 {
     0
 }
 
+/// # Safety
+/// `ptr..ptr+len` must be the bytes the host wrote into the buffer `__alloc` returned.
 #[doc(hidden)]
-pub fn __enrich<P: Plugin>(ptr: *const u8, len: i32) -> i32 {
+pub unsafe fn __enrich<P: Plugin>(ptr: *const u8, len: i32) -> i32 {
     let bytes = unsafe { std::slice::from_raw_parts(ptr, len.max(0) as usize) };
     let result = Event::parse(bytes).and_then(|event| {
         STATE.with(|s| {
@@ -305,8 +308,10 @@ macro_rules! export_plugin {
             $crate::__describe::<$plugin>()
         }
         #[no_mangle]
+        #[allow(clippy::not_unsafe_ptr_arg_deref)] // an ABI entry: the host owns the pointer
         pub extern "C" fn enrich(ptr: *const u8, len: i32) -> i32 {
-            $crate::__enrich::<$plugin>(ptr, len)
+            // SAFETY: the host calls `enrich` with the buffer `alloc` handed out, filled with `len` bytes
+            unsafe { $crate::__enrich::<$plugin>(ptr, len) }
         }
     };
 }

@@ -655,10 +655,7 @@ mod tests {
             "triggeredBy": {"eventName": "sched_process_exec", "args": {
                 "cmdpath": "/dev/fd/3", "pathname": "memfd:payload", "argv": ["[kworker]"]}}}));
         assert_eq!(r.info.as_deref(), Some("fileless execution of memfd:payload (argv: [kworker])"));
-        assert_eq!(
-            r.fields,
-            vec![("proc_fileless_source".into(), "memfd:payload".into())]
-        );
+        assert_eq!(r.fields, vec![("proc_fileless_source".into(), "memfd:payload".into())]);
         let r = go(json!({"eventName": "fileless_execution", "args": {
             "cmdpath": "/dev/fd/3", "pathname": "/dev/shm/x", "argv": ["x", "-c", "id; uname"]}}));
         assert_eq!(r.info.as_deref(), Some("fileless execution of /dev/shm/x (argv: x -c 'id; uname')"));

@@ -96,8 +96,9 @@ mod tests {
         let r = run::<Ptrace>(r#"{"eventName":"ptrace","processName":"gdb","args":{"request":16,"pid":42}}"#).unwrap();
         assert_eq!(r.fields, vec![("ptrace_request".into(), "PTRACE_ATTACH".into())]);
         assert_eq!(r.info.as_deref(), Some("gdb: ptrace PTRACE_ATTACH on pid 42"));
-        let r = run::<Ptrace>(r#"{"eventName":"ptrace","processName":"x","args":{"request":"PTRACE_TRACEME","pid":0}}"#)
-            .unwrap();
+        let r =
+            run::<Ptrace>(r#"{"eventName":"ptrace","processName":"x","args":{"request":"PTRACE_TRACEME","pid":0}}"#)
+                .unwrap();
         assert_eq!(r.info.as_deref(), Some("x: ptrace PTRACE_TRACEME"));
         let r = run::<Ptrace>(r#"{"eventName":"ptrace","args":{"request":99999}}"#).unwrap();
         assert_eq!(r.fields[0].1, "unknown request 99999");
