@@ -12,3 +12,6 @@ tshark -r tests/samples/events.json
 echo
 echo "== tshark -r tests/samples/events.json -Y 'tracker.container.name == \"web\" && tracker.event_name == \"sched_process_exec\"' -O tracker"
 tshark -r tests/samples/events.json -Y 'tracker.container.name == "web" && tracker.event_name == "sched_process_exec"' -O tracker
+echo
+echo "== tshark -r tests/samples/enrich.json   (Info written by the default enrichers and signature renderer)"
+tshark -r tests/samples/enrich.json

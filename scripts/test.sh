@@ -30,6 +30,8 @@ total_passed=0
 total_failed=0
 echo "== all tests on this machine's Wireshark ($(version_of ''))"
 cargo test --release --locked 2>&1 | tee "$log"
+echo "== the default enrichers' own tests (natively; the plugins themselves are built for wasm32)"
+(cd enrichers-wasm && cargo test --locked --target x86_64-unknown-linux-gnu) 2>&1 | tee -a "$log"
 read -r passed failed < <(count "$log")
 total_passed=$((total_passed + passed)); total_failed=$((total_failed + failed))
 read -r ws lua < <(version_of '')
@@ -45,6 +47,9 @@ for entry in "${roots[@]}"; do
     total_passed=$((total_passed + passed)); total_failed=$((total_failed + failed))
     rows+=("| $ws | Lua $lua | $passed passed, $failed failed (tshark suite) |")
 done
+
+echo "== enrichment cost (benchmark, short run; the target is checked by reading it, not by a timer)"
+cargo bench --locked --bench overhead -- --quick
 
 table=$(printf '| Wireshark | Lua ABI | Last matrix run (%s) |\n| --- | --- | --- |\n' "$(date -u +%Y-%m-%d)"; printf '%s\n' "${rows[@]}")
 python3 - "$table" <<'PY'

@@ -18,7 +18,8 @@ pub fn show(input: &Path, brief: bool, enrichers: Option<&Path>) -> Result<(), C
             }
             let s = Session::open(rules, cat.fields().len() as FieldId);
             if let Some(why) = s.load_error() {
-                return Err(CliError::Message(format!("enricher rules: {why}")));
+                // what did load still runs; every event also carries this as expert info
+                eprintln!("trackershark: warning: enricher rules: {why}");
             }
             Some(s)
         }

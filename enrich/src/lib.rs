@@ -355,6 +355,14 @@ fn classify(e: wasmtime::Error, limits: &Limits) -> PluginError {
     match e.downcast_ref::<Trap>() {
         Some(Trap::OutOfFuel) => PluginError::OutOfFuel(limits.fuel),
         Some(trap) => PluginError::Trap(trap.to_string()),
-        None => PluginError::Trap(format!("{e:#}")),
+        None => {
+            // one line for the analyst (the chain's other links are a wasm backtrace)
+            let cause = e.root_cause().to_string();
+            if cause.contains("growing memory") {
+                PluginError::Bound(format!("memory beyond the {} MiB cap", limits.memory_bytes >> 20))
+            } else {
+                PluginError::Trap(cause)
+            }
+        }
     }
 }

@@ -58,7 +58,8 @@ fn a_memory_bomb_is_stopped_at_the_cap() {
     let bomb = module(1, "(loop $l (br_if $l (i32.ne (memory.grow (i32.const 16)) (i32.const -1))))", "");
     let mut p = load(&bomb).unwrap();
     let err = p.enrich(b"x").unwrap_err();
-    assert!(matches!(err, PluginError::Trap(_)), "{err:?}");
+    assert_eq!(err, PluginError::Bound("memory beyond the 16 MiB cap".into()));
+    assert_eq!(err.to_string(), "the call exceeded a bound: memory beyond the 16 MiB cap");
 }
 
 #[test]

@@ -123,6 +123,18 @@ impl Home {
         dst
     }
 
+    /// Copies a file into a directory of the home (created if needed, readable by the tools' user).
+    pub fn add_into(&self, src: &Path, dir: &Path) -> PathBuf {
+        if !dir.is_dir() {
+            fs::create_dir_all(dir).unwrap();
+            self.give_away(dir);
+        }
+        let dst = dir.join(src.file_name().unwrap());
+        fs::copy(src, &dst).unwrap_or_else(|e| panic!("copy {}: {e}", src.display()));
+        self.give_away(&dst);
+        dst
+    }
+
     pub fn add_sample(&self, name: &str) -> PathBuf {
         self.add(&samples_dir().join(name))
     }

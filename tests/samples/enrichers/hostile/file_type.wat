@@ -1,0 +1,20 @@
+;; A minimal enricher in WAT: declares [File type] and adds it, with an Info text, to every event
+;; it runs for. Used by the tshark tests; see enrichers-wasm/ABI.md.
+(module
+  (import "trackershark" "declare_field" (func $declare (param i32 i32 i32 i32) (result i32)))
+  (import "trackershark" "add_field" (func $add (param i32 i32 i32) (result i32)))
+  (import "trackershark" "set_info" (func $info (param i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 0) "file_type")
+  (data (i32.const 16) "File type")
+  (data (i32.const 32) "ELF executable")
+  (data (i32.const 64) "enriched by file_type.wat")
+  (func (export "trackershark_abi_version") (result i32) (i32.const 1))
+  (func (export "alloc") (param i32) (result i32) (i32.const 1024))
+  (func (export "describe") (result i32)
+    (drop (call $declare (i32.const 0) (i32.const 9) (i32.const 16) (i32.const 9)))
+    (i32.const 0))
+  (func (export "enrich") (param i32 i32) (result i32)
+    (drop (call $add (i32.const 0) (i32.const 32) (i32.const 14)))
+    (drop (call $info (i32.const 64) (i32.const 25)))
+    (i32.const 0)))

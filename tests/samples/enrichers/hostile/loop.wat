@@ -1,0 +1,10 @@
+;; runs forever on every event: stopped by the fuel budget
+(module
+  (import "trackershark" "add_field" (func $add (param i32 i32 i32) (result i32)))
+  (import "trackershark" "declare_field" (func $declare (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (func (export "trackershark_abi_version") (result i32) (i32.const 1))
+  (func (export "alloc") (param i32) (result i32) (i32.const 1024))
+  (func (export "enrich") (param i32 i32) (result i32)
+    (loop $forever (br $forever))
+    (i32.const 0)))
