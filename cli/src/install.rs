@@ -259,6 +259,26 @@ fn root_advice(ws: &WiresharkInfo) -> String {
     }
 }
 
+/// The rules file `install` ships (the same bytes scripts/build.sh puts beside the plugins).
+const DEFAULT_RULES: &str = include_str!("../../enrichers-wasm/defaults/rules.toml");
+
+/// Files in `enrichers/` a user may have added or changed: kept by `uninstall`. The default plugins
+/// and an unchanged default rules file are ours to remove.
+fn users_enricher_files(dir: &Path) -> Vec<PathBuf> {
+    let ours = |p: &Path| {
+        let name = p.file_name().unwrap_or_default().to_string_lossy().into_owned();
+        match name.as_str() {
+            RULES_FILE => fs::read_to_string(p).is_ok_and(|t| t == DEFAULT_RULES),
+            "rules.toml.default" => true,
+            n => n.ends_with(".wasm") && DEFAULT_RULES.contains(&format!("wasm = \"{n}\"")),
+        }
+    };
+    let mut kept: Vec<PathBuf> =
+        fs::read_dir(dir).into_iter().flatten().filter_map(|e| e.ok().map(|e| e.path())).filter(|p| !ours(p)).collect();
+    kept.sort();
+    kept
+}
+
 pub fn uninstall(args: &InstallArgs) -> Result<(), CliError> {
     let ws = WiresharkInfo::detect(&args.tshark).unwrap_or_default();
     let dest = target_dir(args, &ws)?;
@@ -266,12 +286,42 @@ pub fn uninstall(args: &InstallArgs) -> Result<(), CliError> {
         println!("nothing installed in {}", dest.display());
         return Ok(());
     }
+    let enrichers = dest.join(ENRICHERS_DIR);
+    let kept = users_enricher_files(&enrichers);
     if args.dry_run {
         println!("dry run: would remove {}", dest.display());
-    } else {
+        if !kept.is_empty() {
+            println!("dry run: would keep your files in {}", enrichers.display());
+        }
+        return Ok(());
+    }
+    if kept.is_empty() {
         fs::remove_dir_all(&dest).map_err(io_err(&dest))?;
         println!("removed {}", dest.display());
+        return Ok(());
     }
+    // the plugin goes; the analyst's own rules and plugins stay where they were
+    for entry in fs::read_dir(&dest).map_err(io_err(&dest))?.filter_map(Result::ok) {
+        let path = entry.path();
+        if path == enrichers {
+            continue;
+        }
+        let removed = if path.is_dir() { fs::remove_dir_all(&path) } else { fs::remove_file(&path) };
+        removed.map_err(io_err(&path))?;
+    }
+    for entry in fs::read_dir(&enrichers).map_err(io_err(&enrichers))?.filter_map(Result::ok) {
+        let path = entry.path();
+        if !kept.contains(&path) {
+            let removed = if path.is_dir() { fs::remove_dir_all(&path) } else { fs::remove_file(&path) };
+            removed.map_err(io_err(&path))?;
+        }
+    }
+    println!("removed the plugin from {}", dest.display());
+    println!(
+        "kept your own enricher files in {}: {}",
+        enrichers.display(),
+        kept.iter().map(|p| p.file_name().unwrap_or_default().to_string_lossy()).collect::<Vec<_>>().join(", ")
+    );
     Ok(())
 }
 

@@ -49,3 +49,41 @@ fn install_without_a_module_for_this_wireshark_says_what_to_do() {
     assert!(err.contains("no engine module for Lua 5."), "{err}");
     assert!(err.contains("build it with scripts/build.sh"), "{err}");
 }
+
+#[test]
+fn the_default_enrichers_are_installed_and_the_users_own_rules_survive_reinstall_and_uninstall() {
+    let home = Home::with_default_enrichers();
+    let dir = home.dir.join(".local/lib/wireshark/plugins/trackershark");
+    let enrichers = dir.join("enrichers");
+    for f in ["rules.toml", "process.wasm", "network.wasm", "files.wasm", "ptrace.wasm", "signatures.wasm"] {
+        assert!(enrichers.join(f).is_file(), "{f} missing");
+    }
+    // an untouched install uninstalls completely
+    let out = home.cli(&["uninstall"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!dir.exists());
+
+    let out = home.cli(&["install", "--module-dir", &home.bin_dir()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    // the analyst edits the rules and adds a plugin of their own
+    let mine = "# mine\n[[plugin]]\nname = \"ptrace\"\nwasm = \"ptrace.wasm\"\nevents = [\"ptrace\"]\n";
+    std::fs::write(enrichers.join("rules.toml"), mine).unwrap();
+    home.add_into(&trackershark_tests::samples_dir().join("enrichers/file_type.wat"), &enrichers);
+
+    let out = home.cli(&["install", "--module-dir", &home.bin_dir()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("kept your"), "{}", stdout(&out));
+    assert_eq!(std::fs::read_to_string(enrichers.join("rules.toml")).unwrap(), mine);
+    assert!(enrichers.join("rules.toml.default").is_file());
+
+    let out = home.cli(&["uninstall"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("kept your own enricher files"), "{}", stdout(&out));
+    assert!(!dir.join("tracker.lua").exists() && !dir.join("lua52").exists());
+    let mut left: Vec<String> =
+        std::fs::read_dir(&enrichers).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    left.sort();
+    assert_eq!(left, ["file_type.wat", "rules.toml"]);
+    let protocols = home.tshark(&["-G", "protocols"]);
+    assert!(!protocols.lines().any(|l| l.split('\t').nth(2) == Some("tracker")));
+}
