@@ -11,6 +11,9 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 use wasmtime::{Engine, Module};
 
+/// Entries kept; beyond this the least recently used are removed.
+pub const MAX_ENTRIES: usize = 64;
+
 /// Where compiled modules are kept, if anywhere.
 #[derive(Clone, Debug)]
 pub struct ModuleCache {
@@ -64,6 +67,10 @@ impl ModuleCache {
             // SAFETY: entries are written by `store` below from modules this host compiled, in a
             // directory of the user's own; wasmtime checks the format and compatibility on load.
             if let Ok(module) = unsafe { Module::deserialize(engine, &bytes) } {
+                // mark as recently used, for pruning
+                if let Some(Ok(f)) = entry.as_ref().map(|p| std::fs::File::options().append(true).open(p)) {
+                    let _ = f.set_modified(std::time::SystemTime::now());
+                }
                 return Ok((module, Origin::Cached));
             }
         }
@@ -85,5 +92,23 @@ fn store(module: &Module, path: &Path) {
     let tmp = path.with_extension(format!("tmp{}", std::process::id()));
     if std::fs::write(&tmp, bytes).is_ok() && std::fs::rename(&tmp, path).is_err() {
         let _ = std::fs::remove_file(&tmp);
+    }
+    prune(dir);
+}
+
+/// Removes the least recently used entries beyond [`MAX_ENTRIES`].
+fn prune(dir: &Path) {
+    let Ok(read) = std::fs::read_dir(dir) else { return };
+    let mut entries: Vec<(std::time::SystemTime, PathBuf)> = read
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "cwasm"))
+        .filter_map(|p| Some((std::fs::metadata(&p).and_then(|m| m.modified()).ok()?, p)))
+        .collect();
+    if entries.len() <= MAX_ENTRIES {
+        return;
+    }
+    entries.sort();
+    for (_, p) in &entries[..entries.len() - MAX_ENTRIES] {
+        let _ = std::fs::remove_file(p);
     }
 }

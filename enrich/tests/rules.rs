@@ -230,3 +230,24 @@ fn compiled_plugins_are_cached_by_content() {
     assert_eq!(repaired.enrich(b"{}").unwrap().info.as_deref(), Some("one"));
     assert_eq!(load(&plugin("one")).origin, Origin::Cached);
 }
+
+#[test]
+fn the_cache_keeps_the_most_recently_used_entries() {
+    use trackershark_enrich::cache::MAX_ENTRIES;
+    use trackershark_enrich::{engine, Limits, Origin, Plugin};
+    let dir = Dir(std::env::temp_dir().join(format!("ts-cache-prune-{}", std::process::id())));
+    let cache = ModuleCache::at(&dir.0);
+    let load = |src: &str| Plugin::load_cached(&engine(), "p", src.as_bytes(), Limits::default(), &cache).unwrap();
+    load(&plugin("first"));
+    for i in 0..MAX_ENTRIES + 5 {
+        load(&plugin(&format!("p{i}")));
+        // the first one stays in use
+        if i % 8 == 0 {
+            std::thread::sleep(Duration::from_millis(5));
+            assert_eq!(load(&plugin("first")).origin, Origin::Cached, "after {i}");
+        }
+    }
+    assert_eq!(fs::read_dir(&dir.0).unwrap().count(), MAX_ENTRIES);
+    assert_eq!(load(&plugin("first")).origin, Origin::Cached);
+    assert_eq!(load(&plugin("p0")).origin, Origin::Compiled, "the least recently used went first");
+}
