@@ -134,6 +134,56 @@ pub fn set_info(text: &str) -> bool {
     unsafe { host::set_info(text.as_ptr(), text.len()) == 0 }
 }
 
+/// What the `put`/`show_info` helpers keep of a text, in bytes (the host takes at most 64 KiB of
+/// output per event).
+pub const INFO_MAX: usize = 1024;
+pub const FIELD_MAX: usize = 4096;
+
+impl Field {
+    /// Adds a value as shown text: control characters escaped, cut to [`FIELD_MAX`] bytes.
+    pub fn put(self, value: &str) -> bool {
+        self.add(&shown(value, FIELD_MAX))
+    }
+}
+
+/// Sets the Info text as shown text: control characters escaped, cut to [`INFO_MAX`] bytes.
+pub fn show_info(text: &str) -> bool {
+    set_info(&shown(text, INFO_MAX))
+}
+
+/// `text` with control characters written `\xNN`, cut to at most `max` bytes (see [`clip`]).
+pub fn shown(text: &str, max: usize) -> String {
+    clip(&escape_controls(text), max)
+}
+
+/// Control characters (below U+0100) written as `\xNN`, so a value stays on one line.
+pub fn escape_controls(text: &str) -> String {
+    if !text.chars().any(|c| c.is_control() && (c as u32) < 0x100) {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() && (c as u32) < 0x100 {
+            out.push_str(&format!("\\x{:02x}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// `text` cut to at most `max` bytes at a character boundary, ending with `…` when cut.
+pub fn clip(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_string();
+    }
+    let mut end = max.saturating_sub('…'.len_utf8());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &text[..end])
+}
+
 #[derive(Clone, Copy, Debug)]
 pub enum Level {
     Debug = 0,
@@ -314,4 +364,33 @@ macro_rules! export_plugin {
             unsafe { $crate::__enrich::<$plugin>(ptr, len) }
         }
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shown_text_is_one_line_and_bounded() {
+        assert_eq!(escape_controls("a\nb\u{7f}c\u{85}é"), "a\\x0ab\\x7fc\\x85é");
+        assert_eq!(clip("abc", 3), "abc");
+        assert_eq!(clip("abcdef", 4), "a…");
+        assert_eq!(clip("éé", 3), "…");
+        let long = shown(&"x\n".repeat(5000), FIELD_MAX);
+        assert!(long.len() <= FIELD_MAX && long.ends_with('…') && !long.contains('\n'));
+    }
+
+    #[test]
+    fn integers_as_tracker_writes_them() {
+        for (v, want) in [
+            (serde_json::json!(42), Some(42)),
+            (serde_json::json!("0x1f"), Some(31)),
+            (serde_json::json!(" 7 "), Some(7)),
+            (serde_json::json!(u64::MAX), Some(-1)),
+            (serde_json::json!("O_RDONLY"), None),
+            (serde_json::json!(null), None),
+        ] {
+            assert_eq!(as_i64(&v), want, "{v}");
+        }
+    }
 }

@@ -5,12 +5,10 @@
 //! Every event shape is read leniently: a missing or oddly typed argument leaves out the part of the
 //! output it would have given, and never fails the call.
 
-use trackershark_plugin::{as_i64, export_plugin, set_info, Event, Field, Plugin, Value};
+use trackershark_plugin::{as_i64, export_plugin, show_info, Event, Field, Plugin, Value};
 
 /// Bytes of `magic_write` data shown in `[Decoded data]`; the rest is counted as `(+N more bytes)`.
 const MAX_DATA: usize = 256;
-/// Characters kept of the Info text or a field value; longer text is cut and ends in `…`.
-const MAX_CHARS: usize = 4096;
 
 pub struct Files {
     open_access: Field,
@@ -21,31 +19,6 @@ pub struct Files {
 
 // ---------------------------------------------------------------------------------------------------
 // Helpers
-
-/// Control characters written as `\xNN`, and the text cut to [`MAX_CHARS`] characters.
-pub fn clean(s: &str) -> String {
-    let mut out = String::with_capacity(s.len().min(MAX_CHARS + 3));
-    for (n, c) in s.chars().enumerate() {
-        if n == MAX_CHARS {
-            out.push('…');
-            break;
-        }
-        if c.is_control() && (c as u32) < 0x100 {
-            out.push_str(&format!("\\x{:02x}", c as u32));
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-fn put(field: Field, value: &str) {
-    field.add(&clean(value));
-}
-
-fn info(text: &str) {
-    set_info(&clean(text));
-}
 
 /// A path argument: non-empty text.
 fn arg_path(e: &Event, name: &str) -> Option<String> {
@@ -695,13 +668,13 @@ impl Files {
         let flag_names = flags.and_then(|f| match as_i64(f) {
             Some(n) => {
                 let decoded = decode_open_flags(n);
-                put(self.open_flags, &decoded);
+                self.open_flags.put(&decoded);
                 Some(decoded)
             }
             None => f.as_str().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string),
         });
         if let Some(a) = access {
-            put(self.open_access, a);
+            self.open_access.put(a);
         }
         let mut s = format!("{}: open {shown}", process(e));
         match (access, &flag_names) {
@@ -715,7 +688,7 @@ impl Files {
                 s.push_str(&format!(", requested as {sp}"));
             }
         }
-        info(&s);
+        show_info(&s);
     }
 
     fn magic_write(&self, e: &Event) {
@@ -726,17 +699,17 @@ impl Files {
         }
         let data = data.unwrap_or_default();
         if !data.is_empty() {
-            put(self.data, &printable(&data));
+            self.data.put(&printable(&data));
         }
         let kind = file_type(path.as_deref().unwrap_or(""), &data);
         if let Some(k) = &kind {
-            put(self.file_type, k);
+            self.file_type.put(k);
         }
         let shown = path.as_deref().unwrap_or("(unknown path)");
         match kind {
-            Some(k) => info(&format!("magic_write {shown}: {k}")),
-            None => info(&format!("magic_write {shown}")),
-        }
+            Some(k) => show_info(&format!("magic_write {shown}: {k}")),
+            None => show_info(&format!("magic_write {shown}")),
+        };
     }
 }
 

@@ -4,14 +4,12 @@
 //! Every event shape is read leniently: a missing or oddly typed argument leaves out the part of the
 //! output it would have given, and never fails the call.
 
-use trackershark_plugin::{as_i64, export_plugin, set_info, text, Event, Field, Plugin, Value};
+use trackershark_plugin::{as_i64, export_plugin, show_info, text, Event, Field, Plugin, Value};
 
 /// Questions or answers listed in the Info column before the rest is summed up as `(+N more)`.
 const INFO_ITEMS: usize = 4;
 /// Values added for one repeated field (DNS queries, answers) per event, at most.
 const FIELD_ITEMS: usize = 32;
-/// Characters kept of one field value or of the Info text; longer text is cut and ends in `…`.
-const MAX_CHARS: usize = 1024;
 
 pub struct Network {
     family: Field,
@@ -78,31 +76,6 @@ fn items(v: Option<&Value>) -> Vec<&Value> {
         Some(o @ Value::Object(_)) => vec![o],
         _ => Vec::new(),
     }
-}
-
-/// Control characters written as `\xNN`, and the text cut to [`MAX_CHARS`] characters.
-pub fn clean(s: &str) -> String {
-    let mut out = String::with_capacity(s.len().min(MAX_CHARS + 3));
-    for (n, c) in s.chars().enumerate() {
-        if n == MAX_CHARS {
-            out.push('…');
-            break;
-        }
-        if c.is_control() && (c as u32) < 0x100 {
-            out.push_str(&format!("\\x{:02x}", c as u32));
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-fn put(field: Field, value: &str) {
-    field.add(&clean(value));
-}
-
-fn info(text: &str) {
-    set_info(&clean(text));
 }
 
 /// Up to [`INFO_ITEMS`] items joined with `, `, and `(+N more)` for the rest.
@@ -546,25 +519,25 @@ enum SocketCall {
 
 impl Network {
     fn put_sockaddr(&self, a: &SockAddr, local: bool) {
-        put(self.family, &a.family);
-        put(if local { self.local_addr } else { self.remote_addr }, &a.display);
+        self.family.put(&a.family);
+        (if local { self.local_addr } else { self.remote_addr }).put(&a.display);
         if let Some(ip) = &a.ip {
-            put(self.ip, ip);
+            self.ip.put(ip);
         }
         if let Some(port) = &a.port {
-            put(self.port, port);
+            self.port.put(port);
         }
         if let Some(path) = &a.unix_path {
-            put(self.unix_path, path);
+            self.unix_path.put(path);
         }
     }
 
     fn put_ends(&self, ends: &(Option<String>, Option<String>)) {
         if let Some(src) = &ends.0 {
-            put(self.src, src);
+            self.src.put(src);
         }
         if let Some(dst) = &ends.1 {
-            put(self.dst, dst);
+            self.dst.put(dst);
         }
     }
 
@@ -583,7 +556,7 @@ impl Network {
             self.put_sockaddr(a, local);
         }
         if let Some(t) = &stype {
-            put(self.socket_type, t);
+            self.socket_type.put(t);
         }
         let mut s = format!("{}: ", process(e));
         s.push_str(match (call, fd) {
@@ -602,7 +575,7 @@ impl Network {
             let prep = if call == SocketCall::Accept { "at" } else { "to" };
             s.push_str(&format!(" {prep} {}", a.display));
         }
-        info(&s);
+        show_info(&s);
     }
 
     fn dns(&self, e: &Event, dns: Dns) {
@@ -613,48 +586,48 @@ impl Network {
         }
         self.put_ends(&ends);
         if let Some(id) = dns.id {
-            put(self.dns_id, &format!("0x{id:04x}"));
+            self.dns_id.put(&format!("0x{id:04x}"));
         }
         for q in dns.questions.iter().take(FIELD_ITEMS) {
-            put(self.dns_query, &q.name);
+            self.dns_query.put(&q.name);
             if let Some(t) = &q.qtype {
-                put(self.dns_query_type, t);
+                self.dns_query_type.put(t);
             }
         }
         for value in dns.answers.iter().filter_map(|a| a.value.as_ref()).take(FIELD_ITEMS) {
-            put(self.dns_answer, value);
+            self.dns_answer.put(value);
         }
         if let Some(rcode) = dns.rcode.as_ref().filter(|_| dns.response) {
-            put(self.dns_rcode, rcode);
+            self.dns_rcode.put(rcode);
         }
-        info(&with_ends(dns.info(), &ends));
+        show_info(&with_ends(dns.info(), &ends));
     }
 
     fn http(&self, e: &Event, arg: &str, request: Option<bool>) {
         let Some(http) = e.arg(arg).and_then(|v| Http::from(v, request)) else { return };
         let ends = packet_ends(e);
         self.put_ends(&ends);
-        put(self.http_direction, if http.request { "request" } else { "response" });
+        self.http_direction.put(if http.request { "request" } else { "response" });
         if http.request {
             if let Some(m) = &http.method {
-                put(self.http_method, m);
+                self.http_method.put(m);
             }
             if let Some(h) = &http.host {
-                put(self.http_host, h);
+                self.http_host.put(h);
             }
             if let Some(u) = http.url() {
-                put(self.http_url, &u);
+                self.http_url.put(&u);
             }
             if let Some(ua) = http.header("User-Agent") {
-                put(self.http_user_agent, &ua);
+                self.http_user_agent.put(&ua);
             }
         } else if let Some(code) = http.status_code {
-            put(self.http_status, &code.to_string());
+            self.http_status.put(&code.to_string());
         }
         if let Some(ct) = http.header("Content-Type") {
-            put(self.http_content_type, &ct);
+            self.http_content_type.put(&ct);
         }
-        info(&with_ends(http.info(), &ends));
+        show_info(&with_ends(http.info(), &ends));
     }
 
     fn stdio(&self, e: &Event) {
@@ -673,7 +646,7 @@ impl Network {
         let stream = match fd {
             Some(fd) => match stream_name(fd) {
                 Some(name) => {
-                    put(self.stdio_stream, name);
+                    self.stdio_stream.put(name);
                     format!("{name} (fd {fd})")
                 }
                 None => format!("fd {fd}"),
@@ -687,7 +660,7 @@ impl Network {
             }
             None => "a socket".to_string(),
         };
-        info(&format!("{}: {stream} connected to {target}", process(e)));
+        show_info(&format!("{}: {stream} connected to {target}", process(e)));
     }
 }
 
@@ -1250,14 +1223,14 @@ mod tests {
 
     #[test]
     fn long_and_control_text_is_cleaned() {
-        let long = "a".repeat(3000);
+        let long = "a".repeat(5000);
         let json = format!(
             r#"{{"eventName":"net_packet_http_request","args":{{"http_request":{{"method":"GET","host":"h","uri_path":"/{long}\n"}}}}}}"#
         );
         let r = ev(&json);
         let url = field(&r, "net_http_url")[0];
-        assert_eq!(url.chars().count(), MAX_CHARS + 1);
+        assert_eq!(url.len(), trackershark_plugin::FIELD_MAX);
         assert!(url.ends_with('…'));
-        assert_eq!(clean("a\nb\u{7f}c"), "a\\x0ab\\x7fc");
+        assert_eq!(trackershark_plugin::escape_controls("a\nb\u{7f}c"), "a\\x0ab\\x7fc");
     }
 }

@@ -5,12 +5,8 @@
 //! Every text is built from the event alone, so the same event always reads the same; the formats
 //! are listed in `defaults/README.md` (section `process`).
 
-use trackershark_plugin::{as_i64, export_plugin, set_info, Event, Field, Plugin, Value};
+use trackershark_plugin::{as_i64, clip, export_plugin, show_info, Event, Field, Plugin, Value};
 
-/// Longest field value, in bytes; longer values are cut at a character boundary and end with `…`.
-pub const FIELD_MAX: usize = 4096;
-/// Longest Info text, in bytes (cut the same way).
-pub const INFO_MAX: usize = 1024;
 /// Longest command line inside an Info text, in bytes (the `[Command Line]` field holds more).
 pub const INFO_CMDLINE_MAX: usize = 256;
 
@@ -71,7 +67,7 @@ impl Process {
         if let Some(path) = path {
             info.push(' ');
             info.push_str(path);
-            put(self.exec_path, path);
+            self.exec_path.put(path);
         }
         // The kernel names the interpreter of a script (or of a binfmt_misc format) in `interp`;
         // otherwise `interp` repeats the path the program was called by.
@@ -81,7 +77,7 @@ impl Process {
                 Some(script) => info.push_str(&format!(" (script {script} via {interp})")),
                 None => info.push_str(&format!(" (via {interp})")),
             }
-            put(self.interpreter, interp);
+            self.interpreter.put(interp);
         }
         if e.arg("invoked_from_kernel").is_some_and(truthy) {
             info.push_str(" (from kernel)");
@@ -91,7 +87,7 @@ impl Process {
             info.push_str(&clip(cmdline, INFO_CMDLINE_MAX));
         }
         if let Some(kind) = e.arg("stdin_type").and_then(file_type) {
-            put(self.stdin_type, &kind);
+            self.stdin_type.put(&kind);
             if kind == "pipe" || kind == "socket" {
                 match nonempty(e.arg("stdin_path")) {
                     Some(p) => info.push_str(&format!(" (stdin: {kind} {p})")),
@@ -99,7 +95,7 @@ impl Process {
                 }
             }
         }
-        show(&info);
+        show_info(&info);
     }
 
     fn execve(&self, e: &Event) {
@@ -111,7 +107,7 @@ impl Process {
             (Some(path), _) => {
                 info.push(' ');
                 info.push_str(path);
-                put(self.exec_path, path);
+                self.exec_path.put(path);
             }
             (None, Some(fd)) if e.name() == "execveat" => info.push_str(&format!(" fd {fd}")),
             _ if cmdline.is_none() => return,
@@ -124,7 +120,7 @@ impl Process {
         if let Some(rv) = e.i64("returnValue").filter(|rv| *rv < 0) {
             info.push_str(&format!(" = {rv}"));
         }
-        show(&info);
+        show_info(&info);
     }
 
     fn fileless(&self, e: &Event) {
@@ -135,7 +131,7 @@ impl Process {
             Some(source) => {
                 info.push_str(" of ");
                 info.push_str(source);
-                put(self.fileless_source, source);
+                self.fileless_source.put(source);
             }
             None if cmdline.is_none() => return,
             None => {}
@@ -143,7 +139,7 @@ impl Process {
         if let Some(cmdline) = &cmdline {
             info.push_str(&format!(" (argv: {})", clip(cmdline, INFO_CMDLINE_MAX)));
         }
-        show(&info);
+        show_info(&info);
     }
 
     /// `mem_prot_alert`, and `dynamic_code_loading` whose own arguments or triggering event carry
@@ -180,12 +176,12 @@ impl Process {
             info.push_str(&format!(" ({})", details.join(", ")));
         }
         if let Some(alert) = &alert {
-            put(self.mem_alert, alert);
+            self.mem_alert.put(alert);
         }
         if let Some(change) = &change {
-            put(self.mem_prot, change);
+            self.mem_prot.put(change);
         }
-        show(&info);
+        show_info(&info);
     }
 
     fn fork(&self, e: &Event) {
@@ -194,11 +190,11 @@ impl Process {
         let child_tid = e.arg_i64("child_tid");
         let child = match (child_pid, child_tid) {
             (Some(pid), Some(tid)) if pid != tid => {
-                put(self.fork_kind, "thread");
+                self.fork_kind.put("thread");
                 format!("thread tid {tid}")
             }
             (Some(pid), _) => {
-                put(self.fork_kind, "process");
+                self.fork_kind.put("process");
                 format!("child pid {pid}")
             }
             (None, Some(tid)) => format!("child tid {tid}"),
@@ -211,7 +207,7 @@ impl Process {
             (None, Some(p)) => format!("pid {p}"),
             (None, None) => "?".to_string(),
         };
-        show(&format!("fork: {parent} → {child}"));
+        show_info(&format!("fork: {parent} → {child}"));
     }
 
     fn exit(&self, e: &Event) {
@@ -229,39 +225,17 @@ impl Process {
             None => ((code >> 8) & 0xff, code & 0x7f, code & 0x80 != 0),
         };
         if signal == 0 {
-            put(self.exit_status, &status.to_string());
-            show(&format!("{who} exited with status {status}"));
+            self.exit_status.put(&status.to_string());
+            show_info(&format!("{who} exited with status {status}"));
         } else {
             let mut sig = signal_name(signal);
             if core {
                 sig.push_str(", core dumped");
             }
-            put(self.exit_signal, &sig);
-            show(&format!("{who} killed by {sig}"));
+            self.exit_signal.put(&sig);
+            show_info(&format!("{who} killed by {sig}"));
         }
     }
-}
-
-/// Adds a field, its value cut to [`FIELD_MAX`].
-fn put(field: Field, value: &str) {
-    field.add(&clip(value, FIELD_MAX));
-}
-
-/// Sets the Info text, cut to [`INFO_MAX`].
-fn show(info: &str) {
-    set_info(&clip(info, INFO_MAX));
-}
-
-/// `text` cut to at most `max` bytes at a character boundary, ending with `…` when cut.
-pub fn clip(text: &str, max: usize) -> String {
-    if text.len() <= max {
-        return text.to_string();
-    }
-    let mut end = max.saturating_sub('…'.len_utf8());
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}…", &text[..end])
 }
 
 fn nonempty(v: Option<&Value>) -> Option<&str> {
@@ -458,6 +432,7 @@ mod tests {
     use super::*;
     use trackershark_plugin::serde_json::json;
     use trackershark_plugin::test_host::{run, Record};
+    use trackershark_plugin::{FIELD_MAX, INFO_MAX};
 
     fn go(event: Value) -> Record {
         run::<Process>(&event.to_string()).unwrap()

@@ -1,6 +1,6 @@
 //! `ptrace`: names the request (`[Request Name]`, e.g. `PTRACE_ATTACH`) and says who traces whom.
 
-use trackershark_plugin::{as_i64, export_plugin, set_info, Event, Field, Plugin};
+use trackershark_plugin::{as_i64, export_plugin, show_info, Event, Field, Plugin};
 
 pub struct Ptrace {
     request_name: Field,
@@ -73,13 +73,13 @@ impl Plugin for Ptrace {
 
     fn enrich(&mut self, event: &Event) -> Result<(), String> {
         let Some(name) = request_name(event) else { return Ok(()) };
-        self.request_name.add(&name);
+        self.request_name.put(&name);
         let tracer = event.str("processName").unwrap_or("?");
         let info = match event.arg_i64("pid") {
             Some(pid) if name != "PTRACE_TRACEME" => format!("{tracer}: ptrace {name} on pid {pid}"),
             _ => format!("{tracer}: ptrace {name}"),
         };
-        set_info(&info);
+        show_info(&info);
         Ok(())
     }
 }

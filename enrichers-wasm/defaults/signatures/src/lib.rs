@@ -9,12 +9,8 @@
 //!
 //! A small renderer on purpose: copy it to start your own.
 
-use trackershark_plugin::{as_i64, export_plugin, set_info, text, Event, Field, Plugin, Value};
+use trackershark_plugin::{as_i64, clip, export_plugin, show_info, text, Event, Field, Plugin, Value};
 
-/// Longest field value, in bytes; longer values are cut at a character boundary and end with `…`.
-pub const FIELD_MAX: usize = 4096;
-/// Longest Info text, in bytes (cut the same way).
-pub const INFO_MAX: usize = 1024;
 /// Longest value of one argument inside the Info detail, in bytes.
 pub const DETAIL_VALUE_MAX: usize = 128;
 
@@ -56,19 +52,22 @@ impl Plugin for Signatures {
         let tactic = meta("tactic").or_else(|| meta("category"));
 
         if let Some(title) = &title {
-            put(self.signature, title);
+            self.signature.put(title);
         }
         if let Some((level, name)) = &severity {
-            put(self.severity, &format!("{level} ({name})"));
+            self.severity.put(&format!("{level} ({name})"));
         }
-        match (&technique, &tactic) {
-            (Some(t), Some(tactic)) => put(self.mitre, &format!("{t} (tactic: {tactic})")),
-            (Some(t), None) => put(self.mitre, t),
-            (None, Some(tactic)) => put(self.mitre, &format!("tactic: {tactic}")),
-            (None, None) => {}
+        let mitre = match (&technique, &tactic) {
+            (Some(t), Some(tactic)) => Some(format!("{t} (tactic: {tactic})")),
+            (Some(t), None) => Some(t.clone()),
+            (None, Some(tactic)) => Some(format!("tactic: {tactic}")),
+            (None, None) => None,
+        };
+        if let Some(m) = mitre {
+            self.mitre.put(&m);
         }
         if let Some(d) = meta("description") {
-            put(self.description, &d);
+            self.description.put(&d);
         }
 
         let title = title.unwrap_or_else(|| event.name().to_string());
@@ -87,7 +86,7 @@ impl Plugin for Signatures {
                 info.push_str(&format!(": {d}"));
             }
         }
-        set_info(&clip(&info, INFO_MAX));
+        show_info(&info);
         Ok(())
     }
 }
@@ -123,27 +122,12 @@ fn join(parts: &[Option<String>]) -> Option<String> {
     (!present.is_empty()).then(|| present.join(" "))
 }
 
-fn put(field: Field, value: &str) {
-    field.add(&clip(value, FIELD_MAX));
-}
-
-/// `text` cut to at most `max` bytes at a character boundary, ending with `…` when cut.
-pub fn clip(text: &str, max: usize) -> String {
-    if text.len() <= max {
-        return text.to_string();
-    }
-    let mut end = max.saturating_sub('…'.len_utf8());
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}…", &text[..end])
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use trackershark_plugin::serde_json::json;
     use trackershark_plugin::test_host::{run, Record};
+    use trackershark_plugin::{FIELD_MAX, INFO_MAX};
 
     fn go(event: Value) -> Record {
         run::<Signatures>(&event.to_string()).unwrap()
