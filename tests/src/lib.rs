@@ -50,6 +50,7 @@ fn tools_bin_dir() -> PathBuf {
                     fs::copy(bin_dir().join(f), dst.join(f)).unwrap_or_else(|e| panic!("copy {f} into the root: {e}"));
                 }
                 let enrichers = dst.join("enrichers");
+                let _ = fs::remove_dir_all(&enrichers); // no plugin left over from an older build
                 fs::create_dir_all(&enrichers).unwrap();
                 for e in fs::read_dir(bin_dir().join("enrichers")).expect("enrichers built by scripts/build.sh") {
                     let src = e.unwrap().path();

