@@ -78,33 +78,14 @@ impl Session {
             return;
         }
         self.generation = self.registry.generation;
-        let generic = self.first_id;
-        let fields = &self.fields;
-        self.ids = self
-            .registry
-            .rules_ref()
-            .map(|set| {
-                set.rules
-                    .iter()
-                    .map(|rule| {
-                        rule.plugin
-                            .fields()
-                            .iter()
-                            .map(|f| {
-                                fields
-                                    .iter()
-                                    .position(|d| {
-                                        d.abbrev.strip_prefix(GENERIC_FIELD).and_then(|a| a.strip_prefix('.'))
-                                            == Some(&f.abbrev)
-                                    })
-                                    .map(|i| generic + i as FieldId)
-                                    .unwrap_or(generic)
-                            })
-                            .collect()
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
+        let (fields, first_id) = (&self.fields, self.first_id);
+        let id_of = |abbrev: &str| {
+            let full = format!("{GENERIC_FIELD}.{abbrev}");
+            fields.iter().position(|d| d.abbrev == full).map_or(first_id, |i| first_id + i as FieldId)
+        };
+        let rules = self.registry.rules_ref().map(|set| set.rules.as_slice()).unwrap_or_default();
+        let ids = rules.iter().map(|r| r.plugin.fields().iter().map(|f| id_of(&f.abbrev)).collect()).collect();
+        self.ids = ids;
     }
 
     /// Runs the plugins the rules select for a dissected event: their fields are added under the

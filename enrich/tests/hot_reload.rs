@@ -67,6 +67,23 @@ const REPLACEMENT: &str = r#"(module
     (drop (call $info (i32.const 0) (i32.const 22)))
     (i32.const 0)))"#;
 
+/// Declares a field Wireshark did not register at start.
+const LATE: &str = r#"(module
+  (import "trackershark" "declare_field" (func $declare (param i32 i32 i32 i32) (result i32)))
+  (import "trackershark" "add_field" (func $add (param i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 0) "late_field")
+  (data (i32.const 16) "Late")
+  (data (i32.const 32) "added later")
+  (func (export "trackershark_abi_version") (result i32) (i32.const 1))
+  (func (export "alloc") (param i32) (result i32) (i32.const 1024))
+  (func (export "describe") (result i32)
+    (drop (call $declare (i32.const 0) (i32.const 10) (i32.const 16) (i32.const 4)))
+    (i32.const 0))
+  (func (export "enrich") (param i32 i32) (result i32)
+    (drop (call $add (i32.const 0) (i32.const 32) (i32.const 11)))
+    (i32.const 0)))"#;
+
 #[test]
 fn rules_and_plugins_change_between_two_passes() {
     let dir = Dir(std::env::temp_dir().join(format!("ts-hot-reload-{}", std::process::id())));
@@ -86,6 +103,7 @@ fn rules_and_plugins_change_between_two_passes() {
     let lines: Vec<&str> = samples.lines().collect();
     let ptrace = lines.iter().position(|l| l.contains(r#""eventName":"ptrace""#)).unwrap();
     let fileless = lines.iter().position(|l| l.contains(r#""eventName":"fileless_execution""#)).unwrap();
+    let getpid = lines.iter().position(|l| l.contains(r#""eventName":"getpid""#)).unwrap();
 
     let first = pass(&mut session, &lines);
     assert_eq!(first[ptrace].info, "gdb: ptrace PTRACE_ATTACH on pid 37");
@@ -98,10 +116,13 @@ fn rules_and_plugins_change_between_two_passes() {
         "TRC-105 Fileless Execution [high] — T1620 Reflective Code Loading: memfd:payload"
     );
 
-    // between the passes: the renderer gets a parameter, and the ptrace plugin is replaced
+    // between the passes: the renderer gets a parameter, the ptrace plugin is replaced, and a plugin
+    // with a field unknown at start is added
     let text = fs::read_to_string(&rules).unwrap();
-    let edited = text.replace("kind = \"signature\"", "kind = \"signature\"\nparams = { style = \"short\" }");
+    let edited = text.replace("kind = \"signature\"", "kind = \"signature\"\nparams = { style = \"short\" }")
+        + "\n[[plugin]]\nname = \"late\"\nwasm = \"late.wat\"\nevents = [\"getpid\"]\n";
     assert_ne!(edited, text);
+    save(&dir.0.join("late.wat"), LATE.as_bytes(), 1);
     save(&rules, edited.as_bytes(), 1);
     save(&dir.0.join("ptrace.wasm"), REPLACEMENT.as_bytes(), 1);
     let second = pass(&mut session, &lines);
@@ -109,6 +130,10 @@ fn rules_and_plugins_change_between_two_passes() {
     assert_eq!(second[ptrace].info, "replaced ptrace plugin");
     assert_eq!(field_values(&session, &second[ptrace]), []);
     assert_eq!(second[fileless].info, "TRC-105 Fileless Execution");
+    // shown under the generic field, the only one Wireshark can still take
+    assert_eq!(field_values(&session, &second[getpid]), [("tracker.enrich".into(), "added later".into())]);
+    let label = second[getpid].items.last().and_then(|i| i.label.clone());
+    assert_eq!(label.as_deref(), Some("[Late]: added later"));
     assert!(second.iter().all(|d| faults(d).is_empty()));
 
     // a broken rules file: the last good set stays, and every event says why
