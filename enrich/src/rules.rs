@@ -226,6 +226,8 @@ impl RuleSet {
         let (mut rules, mut errors) = (Vec::new(), Vec::new());
         for entry in file.plugin {
             let wasm_path = dir.join(&entry.wasm);
+            // watched whether it loads or not, so a fix is noticed too
+            sources.push((wasm_path.clone(), mtime(&wasm_path)));
             let loaded = (|| {
                 for c in &entry.when {
                     c.check()?;
@@ -247,19 +249,13 @@ impl RuleSet {
                     match kept.map(|i| previous.swap_remove(i)) {
                         Some(old) => {
                             errors.push(format!("plugin {}: {why} (its previous version still runs)", entry.name));
-                            sources.push((wasm_path.clone(), mtime(&wasm_path)));
                             rules.push(old);
                         }
-                        None => {
-                            errors.push(format!("plugin {}: {why} (not running)", entry.name));
-                            // a later fix of the file is noticed
-                            sources.push((wasm_path.clone(), mtime(&wasm_path)));
-                        }
+                        None => errors.push(format!("plugin {}: {why} (not running)", entry.name)),
                     }
                     continue;
                 }
             };
-            sources.push((wasm_path.clone(), mtime(&wasm_path)));
             rules.push(Rule {
                 plugin,
                 wasm: wasm_path,
