@@ -55,6 +55,10 @@ pub fn show(input: &Path, brief: bool, enrichers: Option<&Path>) -> Result<(), C
                 return Ok(());
             }
             for (i, item) in d.items.iter().enumerate() {
+                // Wireshark's own fields filled from the event are hidden there, and here
+                if (item.field as usize) < cat.fields().len() && cat.is_native(item.field) {
+                    continue;
+                }
                 // enricher items (ids after the catalog's) always carry their label
                 let text = item.label.clone().unwrap_or_else(|| match (cat.def(item.field), &item.value) {
                     (def, Value::None) => def.name.clone(),

@@ -39,6 +39,10 @@ pub enum FieldType {
     /// Absolute time, nanosecond precision.
     Time,
     Bytes,
+    /// Wireshark's own types, for fields that mirror a native one (`ip.src`, `tcp.port`, …).
+    Ipv4,
+    Ipv6,
+    U16,
 }
 
 impl FieldType {
@@ -54,9 +58,39 @@ impl FieldType {
             FieldType::Oct => "oct32",
             FieldType::Time => "time",
             FieldType::Bytes => "bytes",
+            FieldType::Ipv4 => "ipv4",
+            FieldType::Ipv6 => "ipv6",
+            FieldType::U16 => "uint16",
         }
     }
 }
+
+/// Wireshark's own fields that network events fill too, so `ip.addr == …` or `dns.qry.name == …`
+/// select events as well as packets. Each type is the native field's own (Wireshark refuses another).
+pub const NATIVE_FIELDS: &[(&str, &str, FieldType)] = &[
+    ("ip.src", "Source Address", FieldType::Ipv4),
+    ("ip.dst", "Destination Address", FieldType::Ipv4),
+    ("ip.addr", "Source or Destination Address", FieldType::Ipv4),
+    ("ipv6.src", "Source Address", FieldType::Ipv6),
+    ("ipv6.dst", "Destination Address", FieldType::Ipv6),
+    ("ipv6.addr", "Source or Destination Address", FieldType::Ipv6),
+    ("tcp.srcport", "Source Port", FieldType::U16),
+    ("tcp.dstport", "Destination Port", FieldType::U16),
+    ("tcp.port", "Source or Destination Port", FieldType::U16),
+    ("udp.srcport", "Source Port", FieldType::U16),
+    ("udp.dstport", "Destination Port", FieldType::U16),
+    ("udp.port", "Source or Destination Port", FieldType::U16),
+    ("dns.qry.name", "Name", FieldType::Str),
+    ("dns.a", "Address", FieldType::Ipv4),
+    ("dns.aaaa", "AAAA Address", FieldType::Ipv6),
+    ("dns.cname", "CNAME", FieldType::Str),
+    ("http.request.method", "Request Method", FieldType::Str),
+    ("http.request.uri", "Request URI", FieldType::Str),
+    ("http.host", "Host", FieldType::Str),
+    ("http.user_agent", "User-Agent", FieldType::Str),
+    ("http.response.code", "Status Code", FieldType::U16),
+];
+const NATIVE_DESCRIPTION: &str = "Wireshark's own field, filled from a Tracker event";
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FieldDef {
@@ -217,7 +251,15 @@ impl Catalog {
                 }
             }
         }
+        for (abbrev, name, ftype) in NATIVE_FIELDS {
+            cat.add(abbrev, name, *ftype, NATIVE_DESCRIPTION);
+        }
         cat
+    }
+
+    /// Whether a field mirrors one of Wireshark's own (shown hidden, there for filters).
+    pub fn is_native(&self, id: FieldId) -> bool {
+        self.def(id).description == NATIVE_DESCRIPTION
     }
 
     fn add(&mut self, abbrev: &str, name: &str, ftype: FieldType, description: &str) -> FieldId {

@@ -8,6 +8,7 @@ pub mod fields;
 pub mod json;
 pub mod line;
 pub mod model;
+pub mod network;
 pub mod pcapng;
 pub mod plugin_input;
 pub mod schema;
@@ -55,6 +56,8 @@ pub struct Dissection {
     pub event: Option<Event>,
     /// Where the arguments' values are in the line (for `plugin_input`).
     pub arg_values: Vec<ArgValue>,
+    /// Packet bytes the event carries, for the front end to hand to Wireshark's own dissectors.
+    pub packet: Option<network::RawPacket>,
 }
 
 impl Dissection {
@@ -136,11 +139,15 @@ fn parse_event(line: &[u8], info: &LineInfo) -> Result<Dissection, Error> {
     let mapped = schema::map_event(&mut tree, text, &root, format);
     tree.close();
 
-    let Tree { items, experts, arg_values, .. } = tree;
+    let Tree { mut items, experts, arg_values, .. } = tree;
     let protocol = if mapped.is_signature { PROTO_SIGNATURE } else { PROTO_EVENT };
     let info_text = info_text(&mapped.name, &mapped.arg_texts);
     let event = model::Event::from_items(&items, format);
-    Ok(Dissection { protocol, info: info_text, items, experts, event: Some(event), arg_values })
+    let event_name = event.name.as_deref().unwrap_or("");
+    let packet = network::raw_packet(event_name, &arg_values, text);
+    let natives = network::native_items(event_name, &items);
+    items.extend(natives);
+    Ok(Dissection { protocol, info: info_text, items, experts, event: Some(event), arg_values, packet })
 }
 
 /// A minimal tree for a line that could not be dissected: the line itself and why.
@@ -154,6 +161,7 @@ fn failed(line: &[u8], kind: ExpertKind, text: String) -> Dissection {
         experts: vec![Expert { kind, text, item: Some(0) }],
         event: None,
         arg_values: Vec::new(),
+        packet: None,
     }
 }
 

@@ -32,6 +32,10 @@ local field_defs = assert(engine.fields())
 local pf = {}          -- field id (1-based) -> ProtoField, or the protocol for the event item
 local int64_ids = {}   -- ids whose values must be Int64/UInt64
 local time_ids = {}
+local address_ids = {} -- id -> Address constructor (values come as text)
+local hidden_ids = {}  -- native fields: there for filters, not shown
+local column_ids = {}  -- native address fields that also fill the Source/Destination columns
+local columns_of = { ["ip.src"] = "src", ["ipv6.src"] = "src", ["ip.dst"] = "dst", ["ipv6.dst"] = "dst" }
 
 local makers = {
     none = function(d) return ProtoField.none(d.abbrev, d.name, d.description) end,
@@ -43,7 +47,12 @@ local makers = {
     oct32 = function(d) return ProtoField.uint32(d.abbrev, d.name, base.OCT, nil, nil, d.description) end,
     time = function(d) return ProtoField.absolute_time(d.abbrev, d.name, base.UTC, d.description) end,
     bytes = function(d) return ProtoField.bytes(d.abbrev, d.name, base.NONE, d.description) end,
+    -- Wireshark's own fields (ip.src, tcp.port, …), filled from network events: same types as native
+    ipv4 = function(d) return ProtoField.ipv4(d.abbrev, d.name, d.description) end,
+    ipv6 = function(d) return ProtoField.ipv6(d.abbrev, d.name, d.description) end,
+    uint16 = function(d) return ProtoField.uint16(d.abbrev, d.name, base.DEC, nil, nil, d.description) end,
 }
+local address_of = { ipv4 = Address.ip, ipv6 = Address.ipv6 }
 
 local registered = {}
 for id, d in ipairs(field_defs) do
@@ -55,7 +64,10 @@ for id, d in ipairs(field_defs) do
         registered[#registered + 1] = field
         if d.type == "int64" then int64_ids[id] = Int64
         elseif d.type == "uint64" or d.type == "hex64" then int64_ids[id] = UInt64
-        elseif d.type == "time" then time_ids[id] = true end
+        elseif d.type == "time" then time_ids[id] = true
+        elseif address_of[d.type] then address_ids[id] = address_of[d.type] end
+        if d.hidden then hidden_ids[id] = true end
+        column_ids[id] = columns_of[d.abbrev]
     end
 end
 proto.fields = registered
@@ -86,7 +98,47 @@ local function value_of(id, r, i)
     local wide = int64_ids[id]
     if wide then return wide(v) end
     if time_ids[id] then return NSTime.new(v, r.x[i] or 0) end
+    local address = address_ids[id]
+    if address then return address(v) end
     return v
+end
+
+-- Packet bytes an event carries become a "Network Packet" data source, read by Wireshark's own
+-- dissectors (which also set the columns, as for a captured packet).
+local function dissect_packet(r, pinfo, tree, event_item)
+    local ok, err = pcall(function()
+        local packet = ByteArray.new(r.pkt, true):tvb("Network Packet")
+        Dissector.get(r.pkt_dissector):call(packet, pinfo, tree)
+    end)
+    if not ok then event_item:add_proto_expert_info(internal_error, "packet not dissected: " .. tostring(err)) end
+end
+
+-- Adds the engine's flat item list to the tree; `no_bytes`: the items stand for no packet bytes.
+local function add_items(r, tvb, pinfo, tree, no_bytes)
+    local stack = { tree }
+    local items = {}
+    local f, d, o, l, t = r.f, r.d, r.o, r.l, r.t
+    for i = 1, r.n do
+        local id = f[i]
+        local parent = stack[d[i] + 1] or stack[#stack]
+        local range = no_bytes and tvb(0, 0) or tvb(o[i], l[i])
+        local v = value_of(id, r, i)
+        local item
+        if v == nil then
+            item = parent:add(pf[id], range)
+        else
+            item = parent:add(pf[id], range, v)
+        end
+        if t[i] then item:set_text(t[i]) end
+        if hidden_ids[id] then
+            item:set_hidden()
+            if column_ids[id] then pinfo[column_ids[id]] = v end
+        end
+        if no_bytes then item:set_generated() end
+        stack[d[i] + 2] = item
+        items[i] = item
+    end
+    return items
 end
 
 function proto.dissector(tvb, pinfo, tree)
@@ -101,30 +153,39 @@ function proto.dissector(tvb, pinfo, tree)
     pinfo.cols.protocol = r.proto
     pinfo.cols.info = r.info
 
-    local stack = { tree }
-    local items = {}
-    local f, d, o, l, t = r.f, r.d, r.o, r.l, r.t
-    for i = 1, r.n do
-        local id = f[i]
-        local parent = stack[d[i] + 1] or stack[#stack]
-        local range = tvb(o[i], l[i])
-        local v = value_of(id, r, i)
-        local item
-        if v == nil then
-            item = parent:add(pf[id], range)
-        else
-            item = parent:add(pf[id], range, v)
-        end
-        if t[i] then item:set_text(t[i]) end
-        stack[d[i] + 2] = item
-        items[i] = item
-    end
+    local items = add_items(r, tvb, pinfo, tree, false)
     for _, e in ipairs(r.e) do
         local item = items[e[1]] or items[1] or tree
         item:add_proto_expert_info(experts[e[2]], e[3])
     end
+    if r.pkt then dissect_packet(r, pinfo, tree, items[1] or tree) end
     return tvb:len()
 end
+
+---------------------------------------------------------------------------------------------------
+-- Tracker's packet captures (`--capture network`) describe each interface with a JSON context
+-- (container, pod, process). Every packet of such an interface gets that context, in the same
+-- fields as events, so `tracker.container.name == "web"` selects packets and events alike.
+
+local context_proto = Proto("tracker_context", "Tracker Capture Context")
+local interface_description = Field.new("frame.interface_description")
+local contexts = {}    -- description text -> engine result, or false when it is no Tracker context
+
+function context_proto.dissector(tvb, pinfo, tree)
+    local description = interface_description()
+    if not description then return end
+    local text = description.value
+    local r = contexts[text]
+    if r == nil then
+        r = engine.context(text) or false
+        contexts[text] = r
+    end
+    if not r then return end
+    local head = tree:add(context_proto, tvb(0, 0))
+    head:set_generated()
+    add_items(r, tvb, pinfo, head, true)
+end
+register_postdissector(context_proto)
 
 ---------------------------------------------------------------------------------------------------
 -- File reader: Tracker JSON-lines logs (`--output json`, `kubectl logs [--prefix]`) open directly.

@@ -57,16 +57,21 @@ fn guarded<'lua, R: IntoLuaMulti>(lua: &'lua Lua, f: impl FnOnce() -> LuaResult<
 fn fields(lua: &Lua, _: ()) -> LuaResult<LuaMultiValue> {
     guarded(lua, || {
         let out = lua.create_table()?;
-        let add = |abbrev: &str, name: &str, ftype: &str, description: &str| -> LuaResult<()> {
+        let add = |abbrev: &str, name: &str, ftype: &str, description: &str| -> LuaResult<LuaTable> {
             let t = lua.create_table()?;
             t.set("abbrev", abbrev)?;
             t.set("name", name)?;
             t.set("type", ftype)?;
             t.set("description", description)?;
-            out.push(t)
+            out.push(t.clone())?;
+            Ok(t)
         };
-        for def in Catalog::get().fields() {
-            add(&def.abbrev, &def.name, def.ftype.name(), &def.description)?;
+        let cat = Catalog::get();
+        for (id, def) in cat.fields().iter().enumerate() {
+            let t = add(&def.abbrev, &def.name, def.ftype.name(), &def.description)?;
+            if cat.is_native(id as FieldId) {
+                t.set("hidden", true)?;
+            }
         }
         // then the enrichers' fields, in the ids the session gave them
         if let Some(session) = ENRICHERS.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
@@ -115,56 +120,74 @@ fn dissect(lua: &Lua, line: LuaString) -> LuaResult<LuaMultiValue> {
         let line = line.as_bytes();
         let mut d = engine::dissect(&line);
         enrich(&mut d, &line);
-        let r = lua.create_table()?;
-        r.set("proto", d.protocol)?;
-        r.set("info", d.info.as_str())?;
-        r.set("n", d.items.len())?;
-        let (f, dep, o, l, v, x, t) = (
-            lua.create_table()?,
-            lua.create_table()?,
-            lua.create_table()?,
-            lua.create_table()?,
-            lua.create_table()?,
-            lua.create_table()?,
-            lua.create_table()?,
-        );
-        for (i, item) in d.items.iter().enumerate() {
-            let i = i + 1;
-            f.raw_set(i, item.field + 1)?;
-            dep.raw_set(i, item.depth)?;
-            o.raw_set(i, item.span.start)?;
-            l.raw_set(i, item.span.len)?;
-            let value = match &item.value {
-                Value::None => LuaNil,
-                Value::Str(s) => LuaValue::String(lua.create_string(s)?),
-                Value::Int(n) => int_value(lua, *n as i128)?,
-                Value::UInt(n) => int_value(lua, *n as i128)?,
-                Value::Bool(b) => LuaValue::Boolean(*b),
-                Value::Bytes(b) => LuaValue::String(lua.create_string(b)?),
-                Value::Time(ts) => {
-                    x.raw_set(i, ts.nanos)?;
-                    LuaValue::Number(ts.secs as f64)
-                }
-            };
-            v.raw_set(i, value)?;
-            if let Some(label) = &item.label {
-                t.raw_set(i, label.as_str())?;
-            }
-        }
-        for (k, tbl) in [("f", f), ("d", dep), ("o", o), ("l", l), ("v", v), ("x", x), ("t", t)] {
-            r.set(k, tbl)?;
-        }
-        let e = lua.create_table()?;
-        for ex in &d.experts {
-            let entry = lua.create_table()?;
-            entry.raw_set(1, ex.item.map(|i| i + 1).unwrap_or(0))?;
-            entry.raw_set(2, kind_index(ex.kind))?;
-            entry.raw_set(3, ex.text.as_str())?;
-            e.push(entry)?;
-        }
-        r.set("e", e)?;
-        Ok(r)
+        to_lua(lua, &d)
     })
+}
+
+/// `context(interface_description)` → a table as `dissect` returns (items without byte ranges),
+/// or nil when the description is not a Tracker capture context.
+fn context(lua: &Lua, description: LuaString) -> LuaResult<LuaMultiValue> {
+    guarded(lua, || match engine::network::capture_context(&description.to_str()?) {
+        Some(d) => Ok(LuaValue::Table(to_lua(lua, &d)?)),
+        None => Ok(LuaNil),
+    })
+}
+
+/// The dissection as the plugin walks it (see `dissect`).
+fn to_lua(lua: &Lua, d: &Dissection) -> LuaResult<LuaTable> {
+    let r = lua.create_table()?;
+    r.set("proto", d.protocol)?;
+    r.set("info", d.info.as_str())?;
+    r.set("n", d.items.len())?;
+    let (f, dep, o, l, v, x, t) = (
+        lua.create_table()?,
+        lua.create_table()?,
+        lua.create_table()?,
+        lua.create_table()?,
+        lua.create_table()?,
+        lua.create_table()?,
+        lua.create_table()?,
+    );
+    for (i, item) in d.items.iter().enumerate() {
+        let i = i + 1;
+        f.raw_set(i, item.field + 1)?;
+        dep.raw_set(i, item.depth)?;
+        o.raw_set(i, item.span.start)?;
+        l.raw_set(i, item.span.len)?;
+        let value = match &item.value {
+            Value::None => LuaNil,
+            Value::Str(s) => LuaValue::String(lua.create_string(s)?),
+            Value::Int(n) => int_value(lua, *n as i128)?,
+            Value::UInt(n) => int_value(lua, *n as i128)?,
+            Value::Bool(b) => LuaValue::Boolean(*b),
+            Value::Bytes(b) => LuaValue::String(lua.create_string(b)?),
+            Value::Time(ts) => {
+                x.raw_set(i, ts.nanos)?;
+                LuaValue::Number(ts.secs as f64)
+            }
+        };
+        v.raw_set(i, value)?;
+        if let Some(label) = &item.label {
+            t.raw_set(i, label.as_str())?;
+        }
+    }
+    for (k, tbl) in [("f", f), ("d", dep), ("o", o), ("l", l), ("v", v), ("x", x), ("t", t)] {
+        r.set(k, tbl)?;
+    }
+    let e = lua.create_table()?;
+    for ex in &d.experts {
+        let entry = lua.create_table()?;
+        entry.raw_set(1, ex.item.map(|i| i + 1).unwrap_or(0))?;
+        entry.raw_set(2, kind_index(ex.kind))?;
+        entry.raw_set(3, ex.text.as_str())?;
+        e.push(entry)?;
+    }
+    r.set("e", e)?;
+    if let Some(p) = &d.packet {
+        r.set("pkt", lua.create_string(&p.bytes)?)?;
+        r.set("pkt_dissector", p.dissector)?;
+    }
+    Ok(r)
 }
 
 /// `classify(line)` → kind ("event", "log", "blank", "garbage"), seconds, nanoseconds (or nil).
@@ -207,5 +230,6 @@ fn trackershark_engine(lua: &Lua) -> LuaResult<LuaTable> {
     m.set("sniff", lua.create_function(sniff)?)?;
     m.set("frame_header", lua.create_function(frame_header)?)?;
     m.set("open_enrichers", lua.create_function(open_enrichers)?)?;
+    m.set("context", lua.create_function(context)?)?;
     Ok(m)
 }
