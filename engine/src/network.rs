@@ -88,7 +88,7 @@ pub fn native_items(event_name: &str, items: &[Item]) -> Vec<Item> {
         .iter()
         .find(|(_, ns, _)| *ns == "args")
         .and_then(|(_, _, m)| m.iter().find(|(name, _)| *name == "type"))
-        .and_then(|(_, item)| item.value.as_i64());
+        .and_then(|(_, item)| item.value.as_i64().or_else(|| item.value.as_str()?.trim().parse().ok()));
     for (_, ns, members) in &groups {
         let get = |name: &str| members.iter().find(|(m, _)| *m == name).map(|(_, item)| *item);
         match *ns {
