@@ -89,7 +89,7 @@ pub fn native_items(event_name: &str, items: &[Item]) -> Vec<Item> {
         .find(|(_, ns, _)| *ns == "args")
         .and_then(|(_, _, m)| m.iter().find(|(name, _)| *name == "type"))
         .and_then(|(_, item)| item.value.as_i64().or_else(|| item.value.as_str()?.trim().parse().ok()));
-    for (_, ns, members) in &groups {
+    for (parent, ns, members) in &groups {
         let get = |name: &str| members.iter().find(|(m, _)| *m == name).map(|(_, item)| *item);
         match *ns {
             "pkt_meta" => {
@@ -107,7 +107,13 @@ pub fn native_items(event_name: &str, items: &[Item]) -> Vec<Item> {
             }
             "sockaddr" => {
                 let addr = get("sin_addr").or(get("sin6_addr"));
-                out.address(addr, "addr");
+                // the peer of a connect is its destination; what a socket binds or accepts on, its source
+                let which = match out.cat.def(items[*parent].field).abbrev.as_str() {
+                    "tracker.args.remote_addr" => "dst",
+                    "tracker.args.local_addr" => "src",
+                    _ => "addr",
+                };
+                out.address(addr, which);
                 let proto = match socket_type {
                     Some(1) => Some("tcp"),
                     Some(2) => Some("udp"),

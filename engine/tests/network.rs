@@ -90,12 +90,12 @@ fn socket_addresses_give_addresses_and_ports_when_the_transport_is_known() {
         "security_socket_connect",
         r#"{"name":"sockfd","type":"int","value":5},{"name":"type","type":"int","value":1},{"name":"remote_addr","type":"struct sockaddr*","value":{"sa_family":"AF_INET6","sin6_addr":"2001:db8::7","sin6_port":"443"}}"#,
     );
-    assert_eq!(natives(&d), pairs(&[("ipv6.addr", "2001:db8::7"), ("tcp.port", "443")]));
+    assert_eq!(natives(&d), pairs(&[("ipv6.dst", "2001:db8::7"), ("ipv6.addr", "2001:db8::7"), ("tcp.port", "443")]));
     let d = event(
         "security_socket_bind",
         r#"{"name":"local_addr","type":"struct sockaddr*","value":{"sa_family":"AF_INET","sin_addr":"0.0.0.0","sin_port":"8080"}}"#,
     );
-    assert_eq!(natives(&d), pairs(&[("ip.addr", "0.0.0.0")]));
+    assert_eq!(natives(&d), pairs(&[("ip.src", "0.0.0.0"), ("ip.addr", "0.0.0.0")]));
     // not an address: nothing
     let d = event(
         "security_socket_bind",
