@@ -2,6 +2,7 @@
 
 mod convert;
 mod install;
+mod merge;
 mod show;
 
 use std::path::PathBuf;
@@ -27,6 +28,16 @@ enum Command {
         /// Input file: Tracker JSON lines, or a pcapng holding Tracker events.
         input: PathBuf,
         /// Output file.
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+    /// Merge Tracker events and network captures into one pcapng, in time order, losslessly.
+    Merge {
+        /// Inputs: Tracker JSON lines, pcapng (ours, Tracker's `--capture network` files or any
+        /// other), pcap, or directories (every *.pcap, *.pcapng, *.json, *.jsonl and *.log inside).
+        #[arg(required = true)]
+        inputs: Vec<PathBuf>,
+        /// Output pcapng file.
         #[arg(short, long)]
         output: PathBuf,
     },
@@ -70,6 +81,7 @@ fn main() -> ExitCode {
         Command::Install(args) => install::install(&args),
         Command::Uninstall(args) => install::uninstall(&args),
         Command::Convert { input, output } => convert::convert(&input, &output),
+        Command::Merge { inputs, output } => merge::merge(&inputs, &output),
         Command::Show { input, brief, enrichers } => show::show(&input, brief, enrichers.as_deref()),
         Command::Fields { markdown } => show::fields(markdown),
     };

@@ -299,3 +299,60 @@ reader.read_close = report_skipped
 reader.seq_read_close = report_skipped
 
 register_filehandler(reader)
+
+---------------------------------------------------------------------------------------------------
+-- Event counts: `tshark -q -z tracker,counts` lists each event type and how often it occurs,
+-- signatures apart and grouped by severity. Events that carry a packet count like any other.
+
+local event_name_field = Field.new("tracker.event_name")
+local severity_field = Field.new("tracker.sig.severity")
+local is_signature_field = Field.new("tracker.is_signature")
+local severity_names = { [0] = "info", "low", "medium", "high", "critical" }
+
+local function sorted_counts(counts)
+    local list = {}
+    for name, n in pairs(counts) do list[#list + 1] = { name = name, n = n } end
+    table.sort(list, function(a, b) return a.n > b.n or (a.n == b.n and a.name < b.name) end)
+    return list
+end
+
+local function event_counts()
+    local events, signatures, total = {}, {}, 0
+    local tap = Listener.new("frame", "tracker")
+    function tap.packet()
+        local name = event_name_field()
+        if not name then return end
+        local key = tostring(name.value)
+        total = total + 1
+        if is_signature_field() then
+            local severity = severity_field()
+            local level = severity and tonumber(tostring(severity.value)) or -1
+            signatures[level] = signatures[level] or {}
+            signatures[level][key] = (signatures[level][key] or 0) + 1
+        else
+            events[key] = (events[key] or 0) + 1
+        end
+    end
+    function tap.draw()
+        local out = { "===================================================================",
+                      "Tracker event counts", string.format("%-56s %10s", "Event", "Count") }
+        for _, e in ipairs(sorted_counts(events)) do
+            out[#out + 1] = string.format("  %-54s %10d", e.name, e.n)
+        end
+        for level = 4, -1, -1 do
+            if signatures[level] then
+                local title = severity_names[level] and string.format("Signatures, severity %d (%s)", level, severity_names[level])
+                    or "Signatures, no severity"
+                out[#out + 1] = title
+                for _, e in ipairs(sorted_counts(signatures[level])) do
+                    out[#out + 1] = string.format("  %-54s %10d", e.name, e.n)
+                end
+            end
+        end
+        out[#out + 1] = string.format("%-56s %10d", "Total", total)
+        out[#out + 1] = "==================================================================="
+        print(table.concat(out, "\n"))
+    end
+    function tap.reset() events, signatures, total = {}, {}, 0 end
+end
+register_stat_cmd_arg("tracker,counts", event_counts)
