@@ -120,6 +120,11 @@ fn a_raw_packet_event_shows_the_packet_and_its_protocols() {
             "exported_pdu:tracker:ip:tcp:http"
         ]
     );
+    // events show their addresses in the Source and Destination columns, as packets do
+    let list = home.tshark(&["-r", "events.json", "-Y", "tracker.event_name == \"net_packet_dns_request\""]);
+    assert!(list.contains(" 10.0.0.5 → 10.0.0.2 ") && list.contains(" TRACKER "), "{list}");
+    let list = home.tshark(&["-r", "events.json", "-c", "1"]);
+    assert!(list.contains(" → 10.0.0.2 "), "a connect's peer is its destination: {list}");
     // the event's own context stays filterable on the packet
     assert_eq!(frames(&home, "events.json", r#"tracker.process.name == "curl" && dns"#), [3, 5]);
 }
