@@ -67,22 +67,29 @@ pub fn parse(text: &str) -> Result<Json<'_>> {
 /// Parses the JSON text that starts at byte `start` of `line`; spans are relative to `line`.
 pub fn parse_in(line: &str, start: usize) -> Result<Json<'_>> {
     let raw: &RawValue = serde_json::from_str(&line[start..])?;
-    build(line, raw)
+    build(line, raw, 0)
 }
+
+/// Nesting deeper than this is refused (an error, so the line shows as malformed): Tracker's events
+/// nest a handful of levels, and a hostile line nested 100,000 deep must not exhaust the stack.
+pub const MAX_DEPTH: usize = 128;
 
 fn span_of(base: &str, part: &str) -> Span {
     Span::new(part.as_ptr() as usize - base.as_ptr() as usize, part.len())
 }
 
-fn build<'a>(base: &'a str, raw: &'a RawValue) -> Result<Json<'a>> {
+fn build<'a>(base: &'a str, raw: &'a RawValue, depth: usize) -> Result<Json<'a>> {
     let text = raw.get();
+    if depth > MAX_DEPTH && matches!(text.as_bytes().first(), Some(b'{' | b'[')) {
+        return Err(de::Error::custom(format!("nesting deeper than {MAX_DEPTH} levels")));
+    }
     let span = span_of(base, text);
     let kind = match text.as_bytes().first() {
         Some(b'{') => {
             let entries: Entries<'a> = serde_json::from_str(text)?;
             let mut members = Vec::with_capacity(entries.0.len());
             for (key, value) in entries.0 {
-                let value = build(base, value)?;
+                let value = build(base, value, depth + 1)?;
                 let key_span = key_span_before(base, value.span);
                 members.push(Member { key: key.0, key_span, value });
             }
@@ -90,7 +97,7 @@ fn build<'a>(base: &'a str, raw: &'a RawValue) -> Result<Json<'a>> {
         }
         Some(b'[') => {
             let items: Vec<&'a RawValue> = serde_json::from_str(text)?;
-            Kind::Arr(items.into_iter().map(|r| build(base, r)).collect::<Result<_>>()?)
+            Kind::Arr(items.into_iter().map(|r| build(base, r, depth + 1)).collect::<Result<_>>()?)
         }
         Some(b'"') => Kind::Str(serde_json::from_str::<Text<'a>>(text)?.0),
         Some(b't') => Kind::Bool(true),
