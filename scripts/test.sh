@@ -25,16 +25,17 @@ version_of() { # "4.0.17 5.2" for the tshark at root $1 ("" = this machine)
     echo
 }
 
+rm -rf target/reports   # the robustness report is rebuilt by this run
 rows=()
 total_passed=0
 total_failed=0
 echo "== all tests on this machine's Wireshark ($(version_of ''))"
-cargo test --release --locked 2>&1 | tee "$log"
+read -r ws lua < <(version_of '')
+TRACKERSHARK_REPORT_WIRESHARK="$ws" cargo test --release --locked 2>&1 | tee "$log"
 echo "== the default enrichers' own tests (natively; the plugins themselves are built for wasm32)"
 (cd enrichers-wasm && cargo test --locked --target x86_64-unknown-linux-gnu) 2>&1 | tee -a "$log"
 read -r passed failed < <(count "$log")
 total_passed=$((total_passed + passed)); total_failed=$((total_failed + failed))
-read -r ws lua < <(version_of '')
 rows+=("| $ws | Lua $lua | $passed passed, $failed failed (all tests) |")
 
 mapfile -t roots < <(bash scripts/wireshark-roots.sh)
@@ -42,7 +43,8 @@ for entry in "${roots[@]}"; do
     read -r suite root <<< "$entry"
     read -r ws lua < <(version_of "$root")
     echo "== tshark suite on Wireshark $ws (Debian $suite root)"
-    TRACKERSHARK_WIRESHARK_ROOT="$root" cargo test --release --locked -p trackershark-tests 2>&1 | tee "$log"
+    TRACKERSHARK_REPORT_WIRESHARK="$ws" TRACKERSHARK_WIRESHARK_ROOT="$root" \
+        cargo test --release --locked -p trackershark-tests 2>&1 | tee "$log"
     read -r passed failed < <(count "$log")
     total_passed=$((total_passed + passed)); total_failed=$((total_failed + failed))
     rows+=("| $ws | Lua $lua | $passed passed, $failed failed (tshark suite) |")
@@ -50,6 +52,24 @@ done
 
 echo "== enrichment cost (benchmark, short run; the target is checked by reading it, not by a timer)"
 cargo bench --locked --bench overhead -- --quick
+
+# tests/ROBUSTNESS.md: what the hostile-input tests and the fuzz slice tried, and what was lost
+{
+    echo "# Robustness report ($(date -u +%Y-%m-%d), written by scripts/test.sh)"
+    echo
+    echo "Hostile input through tshark + plugin + engine (tests/tests/malformed.rs). Every input must"
+    echo "give a frame or a clear reader error: none may crash, hang or go missing."
+    echo
+    echo "| Wireshark | input | inputs tried | faults survived | events lost |"
+    echo "| --- | --- | --- | --- | --- |"
+    cat target/reports/malformed.md
+    echo
+    echo "Fuzzing of the engine (engine/tests/fuzz.rs, deterministic CI slice; longer runs: scripts/fuzz.sh)."
+    echo
+    echo "| property | cases | failures |"
+    echo "| --- | --- | --- |"
+    cat target/reports/fuzz.md
+} > tests/ROBUSTNESS.md
 
 table=$(printf '| Wireshark | Lua ABI | Last matrix run (%s) |\n| --- | --- | --- |\n' "$(date -u +%Y-%m-%d)"; printf '%s\n' "${rows[@]}")
 python3 - "$table" <<'PY'

@@ -196,6 +196,13 @@ pub fn render_arg(tree: &mut Tree, line: &str, arg: &ArgInput) -> String {
     if field.is_none() || matches!(kind, ArgKind::Unknown) {
         tree.open_child_type(head, arg);
     }
+    if let Some(found) = misfit(kind, unwrap_wrapper(arg.value)) {
+        tree.expert(
+            ExpertKind::TypeMismatch,
+            format!("argument {} ({}) holds {found}", arg.name, arg.type_name.unwrap_or("untyped")),
+            Some(head),
+        );
+    }
     if matches!(kind, ArgKind::Unknown) {
         tree.expert(
             ExpertKind::UnsupportedType,
@@ -225,6 +232,37 @@ impl Tree {
             let idx = self.push(F::ArgType, span, Value::Str(t.to_string()), None);
             self.items[idx].depth = depth + 1;
         }
+    }
+}
+
+/// What a value is, when its JSON shape cannot be its declared kind (an object for an `int`, a
+/// fraction for a `u32`, …). Text is always accepted: Tracker's parse-arguments writes names.
+fn misfit(kind: ArgKind, v: &Json) -> Option<&'static str> {
+    let integer = |v: &Json| v.as_i64().is_some() || v.as_u64().is_some();
+    match (kind, &v.kind) {
+        (_, Kind::Null | Kind::Str(_)) => None,
+        (ArgKind::Int | ArgKind::UInt | ArgKind::Hex | ArgKind::Mode | ArgKind::Dev, Kind::Num(_)) if !integer(v) => {
+            Some("a number out of range or not whole")
+        }
+        (
+            ArgKind::Int
+            | ArgKind::UInt
+            | ArgKind::Hex
+            | ArgKind::Mode
+            | ArgKind::Dev
+            | ArgKind::Float
+            | ArgKind::Time
+            | ArgKind::Str,
+            Kind::Obj(_) | Kind::Arr(_),
+        ) => Some(if matches!(v.kind, Kind::Obj(_)) { "an object" } else { "an array" }),
+        (
+            ArgKind::Int | ArgKind::UInt | ArgKind::Hex | ArgKind::Mode | ArgKind::Dev | ArgKind::Float,
+            Kind::Bool(_),
+        ) => Some("a boolean"),
+        (ArgKind::Bool, Kind::Obj(_) | Kind::Arr(_)) => Some("an object or array"),
+        (ArgKind::StrArray | ArgKind::IntArray, Kind::Obj(_) | Kind::Bool(_) | Kind::Num(_)) => Some("no array"),
+        (ArgKind::Bytes, Kind::Obj(_) | Kind::Bool(_) | Kind::Num(_)) => Some("no bytes"),
+        _ => None,
     }
 }
 

@@ -114,7 +114,13 @@ impl Obj {
                 continue;
             }
             seen.push(&a.name);
-            args.raw(&a.name, Some(text_of(line, a.value).unwrap_or("null")));
+            let raw = text_of(line, a.value).unwrap_or("null");
+            // valid JSON that JSON libraries refuse (a number like 19e6103) goes as text
+            if plain_json(raw) {
+                args.raw(&a.name, Some(raw));
+            } else {
+                args.str(&a.name, Some(raw));
+            }
         }
         self.s.push_str(&args.finish());
     }
@@ -123,6 +129,46 @@ impl Obj {
         self.s.push('}');
         self.s
     }
+}
+
+/// Whether a value as written reads back with ordinary JSON libraries: numbers must fit a double.
+fn plain_json(raw: &str) -> bool {
+    match raw.as_bytes().first() {
+        Some(b'"' | b't' | b'f' | b'n') => true,
+        // only a number in exponent form, or of hundreds of digits, can overflow a double
+        Some(b'{' | b'[') => !may_overflow(raw) || serde_json::from_str::<serde_json::Value>(raw).is_ok(),
+        _ => raw.parse::<f64>().is_ok_and(f64::is_finite),
+    }
+}
+
+/// A quick scan of a JSON text for numbers with an exponent or 300+ digits (outside strings).
+fn may_overflow(raw: &str) -> bool {
+    let (mut in_string, mut escaped, mut digits) = (false, false, 0);
+    for b in raw.bytes() {
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'e' | b'E' if digits > 0 => return true,
+            b'0'..=b'9' | b'.' => {
+                digits += 1;
+                if digits >= 300 {
+                    return true;
+                }
+                continue;
+            }
+            _ => {}
+        }
+        digits = 0;
+    }
+    false
 }
 
 fn text_of(line: &str, span: Span) -> Option<&str> {

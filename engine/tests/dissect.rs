@@ -339,3 +339,27 @@ fn protobuf_value_kinds() {
     assert_eq!(one(&d, "tracker.args.helpers"), s("[1, 2]"));
     assert_eq!(label(&d, "tracker.arg"), r#"extra: {"k":[1,"x"]}"#);
 }
+
+#[test]
+fn a_value_of_the_wrong_shape_is_shown_with_a_type_mismatch_note() {
+    for (value, found) in [
+        ("{}", "an object"),
+        ("[1]", "an array"),
+        ("true", "a boolean"),
+        ("-1.5", "a number out of range or not whole"),
+        ("18446744073709551616", "a number out of range or not whole"),
+    ] {
+        let d = event_with_args(&format!(r#"{{"name":"dirfd","type":"int","value":{value}}}"#));
+        let notes: Vec<&str> =
+            d.experts.iter().filter(|e| e.kind == ExpertKind::TypeMismatch).map(|e| e.text.as_str()).collect();
+        assert_eq!(notes, [format!("argument dirfd (int) holds {found}").as_str()], "{value}");
+        assert!(
+            label(&d, "tracker.arg").contains(value)
+                || values(&d, "tracker.arg").iter().any(|v| v.text().contains(value)),
+            "{value} shown"
+        );
+    }
+    // text in a numeric argument is Tracker's parse-arguments, not a fault
+    let d = event_with_args(r#"{"name":"dirfd","type":"int","value":"AT_FDCWD"}"#);
+    assert!(d.experts.is_empty(), "{:?}", d.experts);
+}

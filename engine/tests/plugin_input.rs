@@ -110,3 +110,10 @@ fn every_corpus_event_gives_valid_json() {
     }
     assert!(n > 250, "only {n} events");
 }
+
+#[test]
+fn numbers_json_libraries_refuse_are_given_as_text() {
+    let line = r#"{"timestamp":1,"eventName":"x","args":[{"name":"huge","type":"u64","value":19e6103},{"name":"nested","type":"unknown","value":[1,2e999]},{"name":"fine","type":"int","value":-5}]}"#;
+    let v = input(line);
+    assert_eq!(v["args"], json!({"huge": "19e6103", "nested": "[1,2e999]", "fine": -5}));
+}

@@ -1,0 +1,192 @@
+//! Property-based fuzzing of the engine on stable Rust: arbitrary bytes and mutations of Tracee's
+//! real output through the parser, argument typing, plugin input and packet extraction, and the
+//! lossless JSON → pcapng → JSON path. CI runs a short deterministic slice; `scripts/fuzz.sh`
+//! runs longer (`PROPTEST_CASES`). Each property adds its case count to target/reports/fuzz.md.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+
+use proptest::prelude::*;
+use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+use trackershark_engine::pcapng::{json_to_pcapng, pcapng_to_json};
+use trackershark_engine::plugin_input::plugin_input;
+use trackershark_engine::{dissect, Dissection};
+
+fn corpus_lines() -> Vec<String> {
+    let dir = std::env::var_os("TRACKERSHARK_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus"));
+    let mut lines = Vec::new();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    for f in files.iter().filter(|p| p.extension().is_some_and(|x| x == "jsonl")) {
+        lines.extend(std::fs::read_to_string(f).unwrap().lines().map(str::to_string));
+    }
+    let samples = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/samples");
+    for f in ["events.json", "enrich.json", "network/events.json", "protobuf.json"] {
+        lines.extend(std::fs::read_to_string(samples.join(f)).unwrap().lines().map(str::to_string));
+    }
+    lines
+}
+
+/// A deterministic runner: the same cases on every CI run, as many as PROPTEST_CASES says.
+fn runner(default_cases: u32) -> TestRunner {
+    let cases = std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(default_cases);
+    let seed = std::env::var("TRACKERSHARK_FUZZ_SEED").ok().and_then(|s| s.parse::<u64>().ok()).unwrap_or(7);
+    let mut key = [0u8; 32];
+    key[..8].copy_from_slice(&seed.to_le_bytes());
+    TestRunner::new_with_rng(
+        Config { cases, failure_persistence: None, ..Config::default() },
+        TestRng::from_seed(RngAlgorithm::ChaCha, &key),
+    )
+}
+
+fn report(property: &str, cases: u32) {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/reports");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut f = std::fs::OpenOptions::new().create(true).append(true).open(dir.join("fuzz.md")).unwrap();
+    writeln!(f, "| {property} | {cases} | 0 |").unwrap();
+}
+
+/// What must hold for any dissection: at least the event item, spans inside the line, expert
+/// notes pointing at items, and for events a plugin input that is JSON.
+fn check(line: &[u8], d: &Dissection) -> Result<(), TestCaseError> {
+    prop_assert!(!d.items.is_empty());
+    for i in &d.items {
+        prop_assert!((i.span.start as usize + i.span.len as usize) <= line.len(), "span out of the line");
+    }
+    for e in &d.experts {
+        prop_assert!(e.item.is_none_or(|i| i < d.items.len()));
+    }
+    if let Some(input) = plugin_input(d, line) {
+        prop_assert!(serde_json::from_str::<serde_json::Value>(&input).is_ok(), "plugin input is not JSON: {input}");
+    }
+    if let Some(p) = &d.packet {
+        prop_assert!(!p.bytes.is_empty());
+    }
+    Ok(())
+}
+
+/// A mutation of a real line: bytes flipped, cut, duplicated or spliced from another line.
+#[derive(Debug, Clone)]
+enum Mutation {
+    Flip(usize, u8),
+    Cut(usize),
+    Insert(usize, Vec<u8>),
+    Splice(usize, usize, usize),
+}
+
+fn mutate(line: &[u8], other: &[u8], m: &Mutation) -> Vec<u8> {
+    let at = |i: usize, len: usize| if len == 0 { 0 } else { i % (len + 1) };
+    let mut out = line.to_vec();
+    match m {
+        Mutation::Flip(i, x) if !out.is_empty() => {
+            let i = i % out.len();
+            out[i] ^= x | 1;
+        }
+        Mutation::Flip(..) => {}
+        Mutation::Cut(i) => out.truncate(at(*i, line.len())),
+        Mutation::Insert(i, bytes) => {
+            let i = at(*i, out.len());
+            out.splice(i..i, bytes.iter().copied().filter(|b| *b != b'\n'));
+        }
+        Mutation::Splice(i, j, k) => {
+            let (i, j) = (at(*i, out.len()), at(*j, other.len()));
+            let k = (j + k % 200).min(other.len());
+            out.splice(i..i, other[j..k].iter().copied());
+        }
+    }
+    out
+}
+
+fn mutation() -> impl Strategy<Value = Mutation> {
+    prop_oneof![
+        (any::<usize>(), any::<u8>()).prop_map(|(i, x)| Mutation::Flip(i, x)),
+        any::<usize>().prop_map(Mutation::Cut),
+        (
+            any::<usize>(),
+            prop::collection::vec(
+                prop_oneof![Just(b'{'), Just(b'['), Just(b'"'), Just(b'\\'), Just(b','), Just(b':'), any::<u8>()],
+                1..16
+            )
+        )
+            .prop_map(|(i, b)| Mutation::Insert(i, b)),
+        (any::<usize>(), any::<usize>(), any::<usize>()).prop_map(|(i, j, k)| Mutation::Splice(i, j, k)),
+    ]
+}
+
+#[test]
+fn arbitrary_bytes_never_break_the_engine() {
+    let mut r = runner(20_000);
+    let cases = r.config().cases;
+    r.run(&prop::collection::vec(any::<u8>(), 0..600), |bytes| {
+        let line: Vec<u8> = bytes.into_iter().filter(|b| *b != b'\n').collect();
+        check(&line, &dissect(&line))
+    })
+    .unwrap();
+    report("arbitrary bytes → dissect", cases);
+}
+
+#[test]
+fn mutated_tracee_output_never_breaks_the_engine() {
+    let lines = corpus_lines();
+    let mut r = runner(20_000);
+    let cases = r.config().cases;
+    let n = lines.len();
+    r.run(&(0..n, 0..n, prop::collection::vec(mutation(), 1..4)), |(a, b, ms)| {
+        let mut line = lines[a].as_bytes().to_vec();
+        for m in &ms {
+            line = mutate(&line, lines[b].as_bytes(), m);
+        }
+        check(&line, &dissect(&line))
+    })
+    .unwrap();
+    report("mutated corpus and sample lines → dissect, plugin input, packet extraction", cases);
+}
+
+#[test]
+fn packet_bytes_come_back_exactly() {
+    use base64::Engine as _;
+    let mut r = runner(2000);
+    let cases = r.config().cases;
+    r.run(&prop::collection::vec(any::<u8>(), 1..1600), |bytes| {
+        let b64 = base64::engine::general_purpose::STANDARD.encode(&bytes);
+        let line = format!(r#"{{"timestamp":1,"eventName":"net_packet_raw","args":[{{"name":"data","type":"bytes","value":"{b64}"}}]}}"#);
+        let d = dissect(line.as_bytes());
+        prop_assert_eq!(d.packet.map(|p| p.bytes), Some(bytes));
+        Ok(())
+    })
+    .unwrap();
+    report("packet bytes (base64) → net_packet_raw extraction, exact", cases);
+}
+
+#[test]
+fn json_to_pcapng_to_json_is_byte_exact() {
+    let lines = corpus_lines();
+    let mut r = runner(1000);
+    let cases = r.config().cases;
+    let n = lines.len();
+    let line = prop_oneof![
+        (0..n).prop_map(|i| lines[i].clone().into_bytes()),
+        prop::collection::vec(any::<u8>().prop_map(|b| if b == b'\n' || b == b'\r' { b' ' } else { b }), 1..300)
+            .prop_map(|mut b| {
+                b.insert(0, b'{');
+                b
+            }),
+    ];
+    r.run(&prop::collection::vec(line, 1..20), |chosen| {
+        let mut input = Vec::new();
+        for l in &chosen {
+            input.extend_from_slice(l);
+            input.push(b'\n');
+        }
+        let mut pcapng = Vec::new();
+        json_to_pcapng(&input[..], &mut pcapng, |_| {}).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let mut back = Vec::new();
+        pcapng_to_json(&pcapng[..], &mut back).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        prop_assert_eq!(back, input);
+        Ok(())
+    })
+    .unwrap();
+    report("JSON lines → pcapng → JSON lines, byte-exact", cases);
+}
