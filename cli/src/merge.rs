@@ -1130,4 +1130,99 @@ mod tests {
         assert!(err.unwrap_err().to_string().contains("is also the output"));
         let _ = fs::remove_dir_all(dir);
     }
+
+    /// Lossless for any inputs: every packet of every input comes out once, with its bytes, raw
+    /// time and options, on an interface with its input's options, and in time order.
+    #[test]
+    fn merge_keeps_every_record_for_any_inputs() {
+        use proptest::prelude::*;
+        use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+
+        let cases = std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(64);
+        let mut runner = TestRunner::new_with_rng(
+            Config { cases, failure_persistence: None, ..Config::default() },
+            TestRng::from_seed(RngAlgorithm::ChaCha, &[9; 32]),
+        );
+        // per input: packets as (time step in ns, bytes, with a comment); 1–4 inputs
+        let packet = (0u64..5_000_000, prop::collection::vec(any::<u8>(), 0..80), any::<bool>());
+        let input = prop::collection::vec(packet, 0..30);
+        runner
+            .run(&prop::collection::vec(input, 1..5), |inputs| {
+                let dir = scratch();
+                let mut paths = Vec::new();
+                let mut expected: Vec<(u64, Vec<u8>, Option<String>, String)> = Vec::new();
+                for (k, packets) in inputs.iter().enumerate() {
+                    let name = format!("if{k}");
+                    let endianness = if k % 2 == 0 { Endianness::Little } else { Endianness::Big };
+                    let mut blocks = vec![
+                        section(endianness),
+                        idb(
+                            DataLink::ETHERNET,
+                            vec![
+                                InterfaceDescriptionOption::IfName(Cow::Owned(name.clone())),
+                                InterfaceDescriptionOption::IfTsResol(9),
+                            ],
+                        ),
+                    ];
+                    let mut t = 1_700_000_000_000_000_000u64 + k as u64;
+                    for (i, (step, data, commented)) in packets.iter().enumerate() {
+                        t += step;
+                        let comment = commented.then(|| format!("{k}/{i}"));
+                        let options =
+                            comment.iter().map(|c| EnhancedPacketOption::Comment(Cow::Owned(c.clone()))).collect();
+                        blocks.push(epb(0, t, data, options));
+                        expected.push((t, data.clone(), comment, name.clone()));
+                    }
+                    let path = dir.join(format!("in{k}.pcapng"));
+                    fs::write(&path, pcapng(endianness, &blocks)).unwrap();
+                    paths.push(path);
+                }
+                let out = merged(&dir, &paths);
+                let names: Vec<String> = interfaces(&out)
+                    .iter()
+                    .map(|i| {
+                        i.options
+                            .iter()
+                            .find_map(|o| match o {
+                                InterfaceDescriptionOption::IfName(n) => Some(n.to_string()),
+                                _ => None,
+                            })
+                            .unwrap_or_default()
+                    })
+                    .collect();
+                let mut got: Vec<(u64, Vec<u8>, Option<String>, String)> = packets(&out)
+                    .iter()
+                    .map(|p| {
+                        let comment = p.options.iter().find_map(|o| match o {
+                            EnhancedPacketOption::Comment(c) => Some(c.to_string()),
+                            _ => None,
+                        });
+                        (
+                            p.timestamp.as_nanos() as u64,
+                            p.data.to_vec(),
+                            comment,
+                            names[p.interface_id as usize].clone(),
+                        )
+                    })
+                    .collect();
+                let times: Vec<u64> = got.iter().map(|g| g.0).collect();
+                prop_assert!(times.windows(2).all(|w| w[0] <= w[1]), "not in time order");
+                got.sort();
+                expected.sort();
+                prop_assert_eq!(got, expected);
+                let _ = fs::remove_dir_all(&dir);
+                Ok(())
+            })
+            .unwrap();
+        // listed in tests/ROBUSTNESS.md by scripts/test.sh
+        let reports = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/reports");
+        if fs::create_dir_all(&reports).is_ok() {
+            if let Ok(mut f) = fs::OpenOptions::new().create(true).append(true).open(reports.join("fuzz.md")) {
+                let _ = writeln!(
+                    f,
+                    "| merge of 1–4 random pcapng inputs keeps every packet, in time order | {cases} | 0 |"
+                );
+            }
+        }
+    }
 }

@@ -170,6 +170,7 @@ end
 local context_proto = Proto("tracker_context", "Tracker Capture Context")
 local interface_description = Field.new("frame.interface_description")
 local contexts = {}    -- description text -> engine result, or false when it is no Tracker context
+local context_count, max_contexts = 0, 1024  -- a bound: a capture has a handful of interfaces
 
 function context_proto.dissector(tvb, pinfo, tree)
     local description = interface_description()
@@ -178,7 +179,9 @@ function context_proto.dissector(tvb, pinfo, tree)
     local r = contexts[text]
     if r == nil then
         r = engine.context(text) or false
+        if context_count >= max_contexts then contexts, context_count = {}, 0 end
         contexts[text] = r
+        context_count = context_count + 1
     end
     if not r then return end
     local head = tree:add(context_proto, tvb(0, 0))
