@@ -13,16 +13,17 @@ for tool in tshark editcap mergecap reordercap setpriv clang wasm-ld; do
     command -v "$tool" >/dev/null 2>&1 || need+=("$tool")
 done
 python3 -c 'import venv, ensurepip' 2>/dev/null || need+=("python3-venv")
+[ -x /usr/bin/time ] || need+=("time")   # GNU time: peak memory in the benchmarks
 if [ ${#need[@]} -gt 0 ]; then
     if [ "$(id -u)" -ne 0 ]; then
-        echo "missing: ${need[*]}; run as root or: sudo apt-get install tshark util-linux clang lld python3-venv" >&2
+        echo "missing: ${need[*]}; run as root or: sudo apt-get install tshark util-linux clang lld python3-venv time" >&2
         exit 1
     fi
     export DEBIAN_FRONTEND=noninteractive
     # no question about letting non-root users capture
     echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
     apt-get update -qq
-    pkgs=(tshark util-linux clang lld)
+    pkgs=(tshark util-linux clang lld time)
     python3 -c 'import venv, ensurepip' 2>/dev/null || pkgs+=(python3-venv)
     apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null
 fi

@@ -52,6 +52,8 @@ done
 
 echo "== enrichment cost (benchmark, short run; the target is checked by reading it, not by a timer)"
 cargo bench --locked --bench overhead -- --quick
+echo "== performance benchmark, small-N smoke (bench/run.sh; no timing is asserted)"
+bash bench/run.sh 500 --smoke
 
 # tests/ROBUSTNESS.md: what the hostile-input tests and the fuzz slice tried, and what was lost
 {
