@@ -210,9 +210,10 @@ fn broken_pcapng_files_give_errors_not_crashes() {
         let name = format!("broken-{i}.pcapng");
         home.write(&name, v);
         let out = home.run("timeout", &["120", "tshark", "-r", &name]);
-        // an exit status (0, or an error code with a message), never a signal or a timeout
+        // an exit status (0, or an error code with a message: 2 on 4.0, 3 on 4.4 for a cut file),
+        // never a signal (`timeout` reports 128 + the signal) or a timeout (124)
         let code = out.status.code();
-        assert!(matches!(code, Some(0..=2)), "{name}: tshark ended with {:?}: {}", out.status, stderr(&out));
+        assert!(matches!(code, Some(0..=123)), "{name}: tshark ended with {:?}: {}", out.status, stderr(&out));
         if code != Some(0) {
             assert!(!stderr(&out).trim().is_empty(), "{name}: failed without a message");
         }
