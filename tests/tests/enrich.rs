@@ -298,3 +298,101 @@ fn example_plugins_in_c_zig_and_wat_are_built_from_source_and_change_tshark_outp
     let plain = tshark_fields(&home, "enrich.json", &["frame.number", "_ws.col.Info"], &[]);
     assert!(plain[8][1].starts_with("security_file_open: pathname=\"/etc/shadow\""), "{:?}", plain[8]);
 }
+
+/// Runs `tshark -2` on events.json with the WAT enricher rules, and the fixture that copies
+/// `edits` (file in the home → file in the rules directory) when the second pass starts; returns
+/// the second pass's frames as (event name, [File type], expert messages).
+fn two_passes_with_edits(home: &Home, edits: &[(&str, &str)]) -> Vec<Vec<String>> {
+    let dir = home.dir.join("reload");
+    for f in ["file_type.wat", "edit_between_passes.lua"] {
+        home.add_into(&samples_dir().join("enrichers").join(f), &dir);
+    }
+    home.write(
+        "reload/rules.toml",
+        b"[[plugin]]\nname = \"file_type\"\nwasm = \"file_type.wat\"\nevents = [\"openat\"]\n",
+    );
+    let list: Vec<String> = edits
+        .iter()
+        .map(|(from, to)| format!("{}={}", home.visible(&home.dir.join(from)), home.visible(&dir.join(to))))
+        .collect();
+    let (rules_dir, script, list) =
+        (home.visible(&dir), home.visible(&dir.join("edit_between_passes.lua")), list.join(";"));
+    let lua_script = format!("lua_script:{script}");
+    let env = [("TRACKERSHARK_ENRICHERS", rules_dir.as_str()), ("TRACKERSHARK_TEST_EDITS", list.as_str())];
+    let out = home.run_with_env(
+        "tshark",
+        &[
+            "-2",
+            "-r",
+            "events.json",
+            "-X",
+            &lua_script,
+            "-T",
+            "fields",
+            "-E",
+            "separator=/t",
+            "-e",
+            "tracker.event_name",
+            "-e",
+            "tracker.enrich.file_type",
+            "-e",
+            "_ws.expert.message",
+        ],
+        &env,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    rows(&String::from_utf8_lossy(&out.stdout))
+}
+
+#[test]
+fn rules_and_plugins_changed_between_two_passes_of_one_tshark_take_effect() {
+    let home = Home::new();
+    home.add_sample("events.json");
+    // the plugin now reports another file type, and the rules add an event
+    let wat = std::fs::read_to_string(samples_dir().join("enrichers/file_type.wat")).unwrap();
+    home.write("new.wat", wat.replace("ELF executable", "shell script!!").as_bytes());
+    home.write(
+        "new-rules.toml",
+        b"[[plugin]]\nname = \"file_type\"\nwasm = \"file_type.wat\"\nevents = [\"openat\", \"security_bpf_prog\"]\n",
+    );
+    let got = two_passes_with_edits(&home, &[("new.wat", "file_type.wat"), ("new-rules.toml", "rules.toml")]);
+    let typed: Vec<(usize, &str, &str)> = got
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| !r[1].is_empty())
+        .map(|(i, r)| (i + 1, r[0].as_str(), r[1].as_str()))
+        .collect();
+    assert_eq!(
+        typed,
+        [
+            // dissected before the edit
+            (1, "openat", "ELF executable"),
+            (5, "openat", "shell script!!"),
+            (6, "security_bpf_prog", "shell script!!"),
+            (11, "openat", "shell script!!"),
+        ]
+    );
+    assert!(got.iter().all(|r| !r[2].contains("enricher")), "{got:?}");
+}
+
+#[test]
+fn a_broken_rules_file_between_two_passes_keeps_the_old_rules_and_says_why() {
+    let home = Home::new();
+    home.add_sample("events.json");
+    home.write("broken.toml", b"[[plugin]]\nname = \"file_type\"\nwasm = ");
+    let got = two_passes_with_edits(&home, &[("broken.toml", "rules.toml")]);
+    let typed: Vec<usize> =
+        got.iter().enumerate().filter(|(_, r)| r[1] == "ELF executable").map(|(i, _)| i + 1).collect();
+    assert_eq!(typed, [1, 5, 11], "the old rules still run");
+    assert!(!got[0][2].contains("enricher"), "{:?}", got[0]);
+    for (i, row) in got.iter().enumerate().skip(1) {
+        assert!(
+            row[2].contains("enricher rules: ")
+                && row[2].contains("rules.toml")
+                && row[2].contains("(the previous rules still apply)"),
+            "frame {}: {:?}",
+            i + 1,
+            row
+        );
+    }
+}
