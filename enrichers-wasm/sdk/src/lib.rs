@@ -93,6 +93,18 @@ pub mod test_host {
         pub logs: Vec<(i32, String)>,
     }
 
+    impl Record {
+        /// The first value added for a field (by abbrev), if any.
+        pub fn first(&self, abbrev: &str) -> Option<&str> {
+            self.values(abbrev).into_iter().next()
+        }
+
+        /// Every value added for a field (by abbrev), in order.
+        pub fn values(&self, abbrev: &str) -> Vec<&str> {
+            self.fields.iter().filter(|(a, _)| a == abbrev).map(|(_, v)| v.as_str()).collect()
+        }
+    }
+
     thread_local! {
         pub(crate) static RECORD: RefCell<Record> = RefCell::new(Record::default());
     }

@@ -744,10 +744,6 @@ mod tests {
         run::<Files>(json).unwrap()
     }
 
-    fn field<'a>(r: &'a Record, abbrev: &str) -> Vec<&'a str> {
-        r.fields.iter().filter(|(a, _)| a == abbrev).map(|(_, v)| v.as_str()).collect()
-    }
-
     /// Base64 (standard alphabet, padded), as Tracker writes bytes.
     fn b64(data: &[u8]) -> String {
         const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -812,8 +808,8 @@ mod tests {
             "syscall_pathname":"/etc/shadow"}}"#,
         );
         assert_eq!(r.info.as_deref(), Some("cat: open /etc/shadow (read-only; O_RDONLY|O_CLOEXEC)"));
-        assert_eq!(field(&r, "file_open_flags"), vec!["O_RDONLY|O_CLOEXEC"]);
-        assert_eq!(field(&r, "file_open_access"), vec!["read-only"]);
+        assert_eq!(r.values("file_open_flags"), vec!["O_RDONLY|O_CLOEXEC"]);
+        assert_eq!(r.values("file_open_access"), vec!["read-only"]);
         // 0x80241 = O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC, written as hex text.
         let r = ev(
             r#"{"eventName":"security_file_open","processName":"sh","args":{"pathname":"/tmp/x","flags":"0x80241"}}"#,
@@ -903,10 +899,10 @@ mod tests {
         let r = magic_write("/tmp/payload", &elf_header(2, false, 2, 0x3e));
         assert_eq!(r.info.as_deref(), Some("magic_write /tmp/payload: ELF 64-bit executable, x86-64 (magic bytes)"));
         assert_eq!(
-            field(&r, "magic_write_data"),
+            r.values("magic_write_data"),
             vec!["\\x7fELF\\x02\\x01\\x01\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x02\\x00>\\x00"]
         );
-        assert_eq!(field(&r, "magic_write_file_type"), vec!["ELF 64-bit executable, x86-64 (magic bytes)"]);
+        assert_eq!(r.values("magic_write_file_type"), vec!["ELF 64-bit executable, x86-64 (magic bytes)"]);
         let t = |h: Vec<u8>| magic_type(&h, "").unwrap();
         assert_eq!(t(elf_header(2, false, 3, 0xb7)), "ELF 64-bit shared object or PIE executable, AArch64");
         assert_eq!(t(elf_header(2, false, 1, 0x3e)), "ELF 64-bit relocatable (object file or kernel module), x86-64");
@@ -918,7 +914,7 @@ mod tests {
         // The magic bytes outrank the extension.
         let r = magic_write("/usr/lib/libx.so.1", &elf_header(2, false, 3, 0x3e));
         assert_eq!(
-            field(&r, "magic_write_file_type"),
+            r.values("magic_write_file_type"),
             vec!["ELF 64-bit shared object or PIE executable, x86-64 (magic bytes)"]
         );
     }
@@ -930,7 +926,7 @@ mod tests {
             r.info.as_deref(),
             Some("magic_write /tmp/x: Python script, interpreter /usr/bin/env python3 (magic bytes)")
         );
-        assert_eq!(field(&r, "magic_write_data"), vec!["#!/usr/bin/env python3\\nimport os"]);
+        assert_eq!(r.values("magic_write_data"), vec!["#!/usr/bin/env python3\\nimport os"]);
         let t = |d: &[u8]| magic_type(d, "").unwrap();
         assert_eq!(t(b"#!/bin/sh\necho hi"), "Shell script, interpreter /bin/sh");
         assert_eq!(t(b"#! /bin/bash -e\n"), "Shell script, interpreter /bin/bash");
@@ -1055,8 +1051,8 @@ mod tests {
         let r = magic_write("/tmp/notes", b"hello world\n");
         assert_eq!(r.info.as_deref(), Some("magic_write /tmp/notes: Text (content)"));
         let r = magic_write("/tmp/blob", b"\x01\x02\x03\xff");
-        assert_eq!(field(&r, "magic_write_file_type"), vec!["Unknown binary data (content)"]);
-        assert_eq!(field(&r, "magic_write_data"), vec!["\\x01\\x02\\x03\\xff"]);
+        assert_eq!(r.values("magic_write_file_type"), vec!["Unknown binary data (content)"]);
+        assert_eq!(r.values("magic_write_data"), vec!["\\x01\\x02\\x03\\xff"]);
         // No data and an unknown path: no type.
         let r = ev(r#"{"eventName":"magic_write","args":{"pathname":"/tmp/nothing"}}"#);
         assert_eq!(r.info.as_deref(), Some("magic_write /tmp/nothing"));
@@ -1064,7 +1060,7 @@ mod tests {
         // No data, a known extension.
         let r = ev(r#"{"eventName":"magic_write","args":{"pathname":"/tmp/run.sh","bytes":""}}"#);
         assert_eq!(r.info.as_deref(), Some("magic_write /tmp/run.sh: Shell script (extension .sh)"));
-        assert_eq!(field(&r, "magic_write_data"), Vec::<&str>::new());
+        assert_eq!(r.values("magic_write_data"), Vec::<&str>::new());
     }
 
     #[test]
@@ -1075,10 +1071,10 @@ mod tests {
         assert_eq!(s, format!("{} (+44 more bytes)", "A".repeat(256)));
         // Bytes as an array of numbers; text that is not base64 is taken as it is.
         let r = ev(r#"{"eventName":"magic_write","args":{"pathname":"/tmp/p","bytes":[127,69,76,70,2]}}"#);
-        assert_eq!(field(&r, "magic_write_data"), vec!["\\x7fELF\\x02"]);
-        assert_eq!(field(&r, "magic_write_file_type"), vec!["ELF 64-bit file (magic bytes)"]);
+        assert_eq!(r.values("magic_write_data"), vec!["\\x7fELF\\x02"]);
+        assert_eq!(r.values("magic_write_file_type"), vec!["ELF 64-bit file (magic bytes)"]);
         let r = ev(r##"{"eventName":"magic_write","args":{"pathname":"/tmp/p","bytes":"#!/bin/sh"}}"##);
-        assert_eq!(field(&r, "magic_write_data"), vec!["#!/bin/sh"]);
+        assert_eq!(r.values("magic_write_data"), vec!["#!/bin/sh"]);
         let r = ev(r#"{"eventName":"magic_write","args":{"pathname":"/tmp/p","bytes":[1,300]}}"#);
         assert_eq!(r.info.as_deref(), Some("magic_write /tmp/p"));
     }

@@ -438,10 +438,6 @@ mod tests {
         run::<Process>(&event.to_string()).unwrap()
     }
 
-    fn field<'r>(r: &'r Record, abbrev: &str) -> Option<&'r str> {
-        r.fields.iter().find(|(a, _)| a == abbrev).map(|(_, v)| v.as_str())
-    }
-
     #[test]
     fn declares_nine_fields_with_lower_case_abbrevs() {
         let r = go(json!({"eventName": "open"}));
@@ -487,8 +483,8 @@ mod tests {
         let r = go(json!({"eventName": "sched_process_exec", "args": {
             "cmdpath": "./run.sh", "pathname": "/usr/bin/dash", "interp": "/bin/sh", "argv": ["./run.sh", "a b"]}}));
         assert_eq!(r.info.as_deref(), Some("exec /usr/bin/dash (script ./run.sh via /bin/sh): ./run.sh 'a b'"));
-        assert_eq!(field(&r, "proc_interpreter"), Some("/bin/sh"));
-        assert_eq!(field(&r, "proc_exec_path"), Some("/usr/bin/dash"));
+        assert_eq!(r.first("proc_interpreter"), Some("/bin/sh"));
+        assert_eq!(r.first("proc_exec_path"), Some("/usr/bin/dash"));
         // without cmdpath, interp is compared with pathname
         let r = go(
             json!({"eventName": "sched_process_exec", "args": {"pathname": "/tmp/x.py", "interp": "/usr/bin/python3"}}),
@@ -498,7 +494,7 @@ mod tests {
         let r = go(json!({"eventName": "sched_process_exec", "args": {
             "cmdpath": "/usr/bin/python3", "pathname": "/usr/bin/python3.11", "interp": "/usr/bin/python3", "argv": ["python3"]}}));
         assert_eq!(r.info.as_deref(), Some("exec /usr/bin/python3.11: python3"));
-        assert_eq!(field(&r, "proc_interpreter"), None);
+        assert_eq!(r.first("proc_interpreter"), None);
         // empty interp says nothing
         let r = go(json!({"eventName": "sched_process_exec", "args": {"pathname": "/bin/ls", "interp": ""}}));
         assert_eq!(r.info.as_deref(), Some("exec /bin/ls"));
@@ -509,7 +505,7 @@ mod tests {
         let r = go(json!({"eventName": "sched_process_exec", "args": {
             "pathname": "/bin/sh", "argv": ["sh", "-i"], "stdin_type": 0o140777, "stdin_path": "socket:[5678]"}}));
         assert_eq!(r.info.as_deref(), Some("exec /bin/sh: sh -i (stdin: socket socket:[5678])"));
-        assert_eq!(field(&r, "proc_stdin_type"), Some("socket"));
+        assert_eq!(r.first("proc_stdin_type"), Some("socket"));
         let r = go(json!({"eventName": "sched_process_exec", "args": {
             "pathname": "/bin/sh", "argv": ["sh"], "stdin_type": "4480"}}));
         assert_eq!(r.info.as_deref(), Some("exec /bin/sh: sh (stdin: pipe)"));
@@ -517,7 +513,7 @@ mod tests {
             "pathname": "/sbin/modprobe", "argv": ["/sbin/modprobe", "-q", "--", "net-pf-38"],
             "invoked_from_kernel": true, "stdin_type": 0}}));
         assert_eq!(r.info.as_deref(), Some("exec /sbin/modprobe (from kernel): /sbin/modprobe -q -- net-pf-38"));
-        assert_eq!(field(&r, "proc_stdin_type"), None);
+        assert_eq!(r.first("proc_stdin_type"), None);
         let r = go(json!({"eventName": "sched_process_exec", "args": {"pathname": "/x", "invoked_from_kernel": "1"}}));
         assert_eq!(r.info.as_deref(), Some("exec /x (from kernel)"));
     }
@@ -595,7 +591,7 @@ mod tests {
         let wide = "é".repeat(5000);
         let r = go(json!({"eventName": "sched_process_exec", "args": {"pathname": wide}}));
         assert!(r.info.as_ref().unwrap().len() <= INFO_MAX);
-        assert!(field(&r, "proc_exec_path").unwrap().len() <= FIELD_MAX);
+        assert!(r.first("proc_exec_path").unwrap().len() <= FIELD_MAX);
         assert_eq!(clip("abc", 3), "abc");
         assert_eq!(clip("abcdef", 4), "a…");
         assert_eq!(clip("éé", 3), "…");
@@ -606,13 +602,13 @@ mod tests {
         let r = go(json!({"eventName": "execve", "args": {
             "pathname": "/usr/bin/ls", "argv": ["ls", "-l", "my dir"], "envp": ["A=1"]}}));
         assert_eq!(r.info.as_deref(), Some("execve /usr/bin/ls: ls -l 'my dir'"));
-        assert_eq!(field(&r, "proc_exec_path"), Some("/usr/bin/ls"));
+        assert_eq!(r.first("proc_exec_path"), Some("/usr/bin/ls"));
         let r = go(json!({"eventName": "execve", "returnValue": -2, "args": {"pathname": "/nope", "argv": ["nope"]}}));
         assert_eq!(r.info.as_deref(), Some("execve /nope: nope = -2"));
         let r = go(json!({"eventName": "execveat", "args": {
             "dirfd": 3, "pathname": "", "argv": ["payload"], "flags": 4096}}));
         assert_eq!(r.info.as_deref(), Some("execveat fd 3: payload"));
-        assert_eq!(field(&r, "proc_exec_path"), None);
+        assert_eq!(r.first("proc_exec_path"), None);
         let r = go(json!({"eventName": "execveat", "args": {"dirfd": "AT_FDCWD", "pathname": "./a"}}));
         assert_eq!(r.info.as_deref(), Some("execveat ./a"));
         let r = go(json!({"eventName": "execve", "args": {"argv": ["x"]}}));
@@ -708,7 +704,7 @@ mod tests {
         let r = go(json!({"eventName": "sched_process_fork", "processName": "java", "args": {
             "parent_process_pid": 200, "child_tid": 205, "child_pid": 200}}));
         assert_eq!(r.info.as_deref(), Some("fork: java (pid 200) → thread tid 205"));
-        assert_eq!(field(&r, "proc_fork_kind"), Some("thread"));
+        assert_eq!(r.first("proc_fork_kind"), Some("thread"));
         let r = go(json!({"eventName": "sched_process_fork", "args": {"child_tid": "7"}}));
         assert_eq!(r.info.as_deref(), Some("fork: ? → child tid 7"));
         assert!(r.fields.is_empty());

@@ -133,10 +133,6 @@ mod tests {
         run::<Signatures>(&event.to_string()).unwrap()
     }
 
-    fn field<'r>(r: &'r Record, abbrev: &str) -> Option<&'r str> {
-        r.fields.iter().find(|(a, _)| a == abbrev).map(|(_, v)| v.as_str())
-    }
-
     fn fileless() -> Value {
         json!({
             "eventName": "fileless_execution", "processName": "3",
@@ -247,10 +243,10 @@ mod tests {
         }
         let r = go(json!({"eventName": "e", "signature": {"name": "N", "severity": "MEDIUM"}}));
         assert_eq!(r.info.as_deref(), Some("N [medium]"));
-        assert_eq!(field(&r, "sig_severity"), Some("2 (medium)"));
+        assert_eq!(r.first("sig_severity"), Some("2 (medium)"));
         let r = go(json!({"eventName": "e", "signature": {"name": "N", "severity": 7}}));
         assert_eq!(r.info.as_deref(), Some("N [unknown]"));
-        assert_eq!(field(&r, "sig_severity"), Some("7 (unknown)"));
+        assert_eq!(r.first("sig_severity"), Some("7 (unknown)"));
     }
 
     #[test]
@@ -260,14 +256,14 @@ mod tests {
             json!({"eventName": "dynamic_code_loading", "signature": {"severity": 2, "technique": "Software Packing"}}),
         );
         assert_eq!(r.info.as_deref(), Some("dynamic_code_loading [medium] — Software Packing"));
-        assert_eq!(field(&r, "sig_signature"), None);
-        assert_eq!(field(&r, "sig_mitre"), Some("Software Packing"));
+        assert_eq!(r.first("sig_signature"), None);
+        assert_eq!(r.first("sig_mitre"), Some("Software Packing"));
         // tactic is preferred to category
         let r = go(json!({"eventName": "e", "signature": {"id": "A", "externalId": "T1", "tactic": "Defense Evasion",
                                                           "category": "defense-evasion"}}));
-        assert_eq!(field(&r, "sig_mitre"), Some("T1 (tactic: Defense Evasion)"));
+        assert_eq!(r.first("sig_mitre"), Some("T1 (tactic: Defense Evasion)"));
         let r = go(json!({"eventName": "e", "signature": {"id": "A", "category": "privilege-escalation"}}));
-        assert_eq!(field(&r, "sig_mitre"), Some("tactic: privilege-escalation"));
+        assert_eq!(r.first("sig_mitre"), Some("tactic: privilege-escalation"));
         assert_eq!(r.info.as_deref(), Some("A"));
         // blank values count as missing
         let r = go(
