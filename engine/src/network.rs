@@ -62,6 +62,21 @@ fn transport(event_name: &str, ip_protocol: Option<u64>) -> Option<&'static str>
     }
 }
 
+/// Structured values whose members fill native fields (namespaces of `tracker.<ns>.<member>`).
+const NETWORK_STRUCTS: [&str; 9] = [
+    "pkt_meta",
+    "sockaddr",
+    "dns_question",
+    "dns_query",
+    "dns_rr",
+    "dns_answer",
+    "proto_http",
+    "proto_http_request",
+    "proto_http_response",
+];
+/// Top-level arguments that do: the endpoints of `net_packet_*` events, and a socket's type.
+const NETWORK_ARGS: [&str; 5] = ["src", "dst", "src_port", "dst_port", "type"];
+
 /// Hidden items of Wireshark's own fields, mirroring the event's network arguments.
 pub fn native_items(event_name: &str, items: &[Item]) -> Vec<Item> {
     let mut out = Mirror { cat: Catalog::get(), items: Vec::new() };
@@ -75,8 +90,12 @@ pub fn native_items(event_name: &str, items: &[Item]) -> Vec<Item> {
         parents.push(i);
         let abbrev = &out.cat.def(item.field).abbrev;
         let Some((ns, member)) = abbrev.strip_prefix("tracker.").and_then(|a| a.split_once('.')) else { continue };
-        // an event's own top-level arguments form one group, under "args"
-        if ns == "args" && depth != 2 {
+        // only what can feed a native field; an event's own top-level arguments group as "args"
+        let wanted = match ns {
+            "args" => depth == 2 && NETWORK_ARGS.contains(&member),
+            _ => NETWORK_STRUCTS.contains(&ns),
+        };
+        if !wanted {
             continue;
         }
         match groups.iter_mut().find(|(p, n, _)| *p == parent && *n == ns) {
