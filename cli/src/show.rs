@@ -56,7 +56,7 @@ pub fn show(input: &Path, brief: bool, enrichers: Option<&Path>) -> Result<(), C
             }
             for (i, item) in d.items.iter().enumerate() {
                 // Wireshark's own fields filled from the event are hidden there, and here
-                if (item.field as usize) < cat.fields().len() && cat.is_native(item.field) {
+                if cat.is_native(item.field) {
                     continue;
                 }
                 // enricher items (ids after the catalog's) always carry their label

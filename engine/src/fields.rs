@@ -195,6 +195,8 @@ pub struct Catalog {
     arg_kinds: HashMap<String, ArgKind>,
     /// argument name → its `tracker.args.<name>` field (looked up for every argument dissected)
     arg_fields: HashMap<String, FieldId>,
+    /// The first of the `NATIVE_FIELDS`, which come last.
+    native_start: FieldId,
 }
 
 /// The arg catalog: `event<TAB>id<TAB>arg<TAB>type` lines gathered from Tracee's event definitions.
@@ -212,6 +214,7 @@ impl Catalog {
             by_abbrev: HashMap::new(),
             arg_kinds: HashMap::new(),
             arg_fields: HashMap::new(),
+            native_start: 0,
         };
         for (abbrev, name, ftype) in STATIC_FIELDS {
             cat.add(abbrev, name, *ftype, "");
@@ -251,6 +254,7 @@ impl Catalog {
                 }
             }
         }
+        cat.native_start = cat.defs.len() as FieldId;
         for (abbrev, name, ftype) in NATIVE_FIELDS {
             cat.add(abbrev, name, *ftype, NATIVE_DESCRIPTION);
         }
@@ -258,8 +262,9 @@ impl Catalog {
     }
 
     /// Whether a field mirrors one of Wireshark's own (shown hidden, there for filters).
+    /// (Ids past the catalog — an enricher's fields — are not.)
     pub fn is_native(&self, id: FieldId) -> bool {
-        self.def(id).description == NATIVE_DESCRIPTION
+        (self.native_start..self.defs.len() as FieldId).contains(&id)
     }
 
     fn add(&mut self, abbrev: &str, name: &str, ftype: FieldType, description: &str) -> FieldId {
