@@ -46,6 +46,22 @@ pub enum FieldType {
 }
 
 impl FieldType {
+    pub const ALL: [FieldType; 13] = [
+        FieldType::Protocol,
+        FieldType::None,
+        FieldType::Str,
+        FieldType::Bool,
+        FieldType::Int,
+        FieldType::UInt,
+        FieldType::Hex,
+        FieldType::Oct,
+        FieldType::Time,
+        FieldType::Bytes,
+        FieldType::Ipv4,
+        FieldType::Ipv6,
+        FieldType::U16,
+    ];
+
     pub fn name(self) -> &'static str {
         match self {
             FieldType::Protocol => "protocol",

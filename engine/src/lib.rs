@@ -3,6 +3,7 @@
 //! Knows nothing of Lua or Wireshark.
 
 pub mod args;
+pub mod cache;
 pub mod events;
 pub mod fields;
 pub mod json;
@@ -130,7 +131,8 @@ fn parse_event(line: &[u8], info: &LineInfo) -> Result<Dissection, Error> {
     let format = Format::detect(&root).ok_or(Error::NotAnEvent("no event name or id"))?;
 
     let mut tree = Tree::new();
-    tree.open(F::Event, root.span, Value::None, Some(Catalog::get().def(F::Event.into()).name.clone()));
+    // the event item covers the whole line (a `kubectl --prefix` prefix included), as the packet does
+    tree.open(F::Event, Span::new(0, line.len()), Value::None, Some(Catalog::get().def(F::Event.into()).name.clone()));
     if let Some((p, len)) = info.prefix {
         let source = text[p..p + len].to_string();
         tree.push(F::LogSource, Span::new(p, len), Value::Str(source), None);

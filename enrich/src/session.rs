@@ -27,6 +27,8 @@ pub struct Session {
     /// For the rule set of `generation`: per rule, per declared field, the field id to use.
     ids: Vec<Vec<FieldId>>,
     generation: u64,
+    /// Counts changes of the rules in force and of their load error (see `refresh`).
+    state: u64,
     last_check: Instant,
     /// How often changed rules or plugins are looked for.
     pub check_interval: Duration,
@@ -54,6 +56,7 @@ impl Session {
             first_id,
             ids: Vec::new(),
             generation: u64::MAX,
+            state: 0,
             last_check: Instant::now(),
             check_interval: Duration::from_secs(1),
         };
@@ -88,17 +91,32 @@ impl Session {
         self.ids = ids;
     }
 
+    /// Picks up changed rules or plugins (looked for at most once per `check_interval`) and returns
+    /// the state they are in: it changes with the rule set in force and with a failed reload (whose
+    /// note every event then carries), so a dissection made in another state is stale.
+    pub fn refresh(&mut self) -> u64 {
+        if self.last_check.elapsed() >= self.check_interval {
+            let error_before = self.registry.last_error.clone();
+            self.registry.check();
+            self.last_check = Instant::now();
+            if self.registry.last_error != error_before {
+                self.state += 1;
+            }
+            if self.generation != self.registry.generation {
+                self.state += 1;
+            }
+            self.map_fields();
+        }
+        self.state
+    }
+
     /// Runs the plugins the rules select for a dissected event: their fields are added under the
     /// event, their Info text replaces the event's, and a fault becomes an expert note.
     pub fn apply(&mut self, d: &mut Dissection, line: &[u8]) {
         if d.event.is_none() {
             return;
         }
-        if self.last_check.elapsed() >= self.check_interval {
-            self.registry.check();
-            self.last_check = Instant::now();
-            self.map_fields();
-        }
+        self.refresh();
         if let Some(why) = &self.registry.last_error {
             d.experts.push(Expert {
                 kind: ExpertKind::PluginFault,

@@ -33,6 +33,7 @@ local pf = {}          -- field id (1-based) -> ProtoField, or the protocol for 
 local int64_ids = {}   -- ids whose values must be Int64/UInt64
 local time_ids = {}
 local address_ids = {} -- id -> Address constructor (values come as text)
+local bytes_ids = {}   -- ids of byte-string fields
 local hidden_ids = {}  -- native fields: there for filters, not shown
 local column_ids = {}  -- native address fields that also fill the Source/Destination columns
 local columns_of = { ["ip.src"] = "src", ["ipv6.src"] = "src", ["ip.dst"] = "dst", ["ipv6.dst"] = "dst" }
@@ -65,6 +66,7 @@ for id, d in ipairs(field_defs) do
         if d.type == "int64" then int64_ids[id] = Int64
         elseif d.type == "uint64" or d.type == "hex64" then int64_ids[id] = UInt64
         elseif d.type == "time" then time_ids[id] = true
+        elseif d.type == "bytes" then bytes_ids[id] = true
         elseif address_of[d.type] then address_ids[id] = address_of[d.type] end
         if d.hidden then hidden_ids[id] = true end
         column_ids[id] = columns_of[d.abbrev]
@@ -88,6 +90,18 @@ for i, e in ipairs(expert_defs) do
     if e.abbrev == "tracker.internal_error" then internal_error = experts[i] end
 end
 proto.experts = experts
+
+-- The engine writes each event's items into Wireshark's tree itself (through libwireshark's C API)
+-- when it can; otherwise, or when told to by TRACKERSHARK_TREE=lua, this file walks them.
+local native_tree, walk_reason = false, "TRACKERSHARK_TREE=lua"
+if os.getenv("TRACKERSHARK_TREE") ~= "lua" then
+    native_tree, walk_reason = engine.use_native_tree(pf, field_defs, experts, expert_defs)
+end
+if not native_tree then
+    io.stderr:write("Trackershark: event trees are walked in Lua (" .. tostring(walk_reason) .. ")\n")
+end
+-- For scripts and diagnostics: TRACKERSHARK.engine.tree_mode(), .cache_stats()
+TRACKERSHARK = { engine = engine }
 
 ---------------------------------------------------------------------------------------------------
 -- Dissector: one call into the engine, then a walk over its flat item list.
@@ -113,16 +127,20 @@ local function dissect_packet(r, pinfo, tree, event_item)
     if not ok then event_item:add_proto_expert_info(internal_error, "packet not dissected: " .. tostring(err)) end
 end
 
--- Adds the engine's flat item list to the tree; `no_bytes`: the items stand for no packet bytes.
-local function add_items(r, tvb, pinfo, tree, no_bytes)
-    local stack = { tree }
+-- Adds the engine's flat item list to the tree; `stack` holds the parents by depth (stack[1] for
+-- depth 0); `no_bytes`: the items stand for no packet bytes.
+local function add_items(r, tvb, pinfo, stack, no_bytes)
     local items = {}
+    if r.n == 0 then return items end
     local f, d, o, l, t = r.f, r.d, r.o, r.l, r.t
     for i = 1, r.n do
         local id = f[i]
         local parent = stack[d[i] + 1] or stack[#stack]
-        local range = no_bytes and tvb(0, 0) or tvb(o[i], l[i])
         local v = value_of(id, r, i)
+        local len = l[i]
+        -- Wireshark reads as many bytes of a byte-string value as the range is long
+        if bytes_ids[id] and v and #v < len then len = #v end
+        local range = no_bytes and tvb(0, 0) or tvb(o[i], len)
         local item
         if v == nil then
             item = parent:add(pf[id], range)
@@ -142,23 +160,29 @@ local function add_items(r, tvb, pinfo, tree, no_bytes)
 end
 
 function proto.dissector(tvb, pinfo, tree)
-    local r, err = engine.dissect(tvb:raw())
     pinfo.cols.protocol = "TRACKER"
+    local root = tree:add(proto, tvb())
+    local line = not native_tree and tvb:raw() or nil
+    local r, err = engine.dissect(line, pinfo.number, root, tvb, pinfo)
     if not r then
-        local item = tree:add(proto, tvb(), "Tracker Event (JSON)")
-        item:add_proto_expert_info(internal_error, err)
+        root:set_text("Tracker Event (JSON)")
+        root:add_proto_expert_info(internal_error, err)
         pinfo.cols.info = err
         return tvb:len()
     end
     pinfo.cols.protocol = r.proto
     pinfo.cols.info = r.info
+    if r.label then root:set_text(r.label) end
 
-    local items = add_items(r, tvb, pinfo, tree, false)
-    for _, e in ipairs(r.e) do
-        local item = items[e[1]] or items[1] or tree
-        item:add_proto_expert_info(experts[e[2]], e[3])
+    -- what the engine left to this file: every item (Lua walk) or the hidden native mirrors
+    local items = add_items(r, tvb, pinfo, { tree, root }, false)
+    if r.e then
+        for _, e in ipairs(r.e) do
+            local item = items[e[1]] or root
+            item:add_proto_expert_info(experts[e[2]], e[3])
+        end
     end
-    if r.pkt then dissect_packet(r, pinfo, tree, items[1] or tree) end
+    if r.pkt then dissect_packet(r, pinfo, tree, root) end
     return tvb:len()
 end
 
@@ -186,7 +210,7 @@ function context_proto.dissector(tvb, pinfo, tree)
     if not r then return end
     local head = tree:add(context_proto, tvb(0, 0))
     head:set_generated()
-    add_items(r, tvb, pinfo, head, true)
+    add_items(r, tvb, pinfo, { head }, true)
 end
 register_postdissector(context_proto)
 

@@ -5,12 +5,18 @@
 //! Every entry catches panics and returns `nil, message` instead of raising, so nothing the engine
 //! does can take Wireshark down. The plugin turns such messages into expert info.
 
+#[cfg(unix)]
+mod native;
+
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use mlua::prelude::*;
-use trackershark_engine::{self as engine, pcapng, Catalog, Dissection, ExpertKind, FieldId, LineKind, Value};
+use trackershark_engine::cache::DissectionCache;
+use trackershark_engine::{
+    self as engine, pcapng, Catalog, Dissection, ExpertKind, FieldId, FieldType, LineKind, Value,
+};
 use trackershark_enrich::session::Session;
 
 /// The enrichers of this Wireshark session (fields are registered once, when Wireshark starts).
@@ -37,6 +43,39 @@ fn enrich(d: &mut Dissection, line: &[u8]) {
     if let Some(session) = ENRICHERS.lock().unwrap_or_else(|e| e.into_inner()).as_mut() {
         session.apply(d, line);
     }
+}
+
+/// The state of the enricher rules (0 without enrichers), changed rules picked up: see `Session::refresh`.
+fn enrichment_generation() -> u64 {
+    ENRICHERS.lock().unwrap_or_else(|e| e.into_inner()).as_mut().map_or(0, |s| s.refresh())
+}
+
+/// Recent dissections, for Wireshark's re-dissection of a clicked packet (and `tshark -2`).
+const CACHE_SLOTS: usize = 256;
+
+/// How the tree gets written, per Lua state (a reload of Lua plugins starts afresh).
+enum TreeWriter {
+    /// The plugin handed over its fields; their ids are read at the first packet.
+    #[cfg(unix)]
+    Pending(native::Registered),
+    #[cfg(unix)]
+    Native(native::NativeTree),
+    /// The Lua walk, and why.
+    Lua(String),
+}
+
+struct State {
+    writer: TreeWriter,
+    cache: DissectionCache,
+}
+
+fn with_state<R>(lua: &Lua, f: impl FnOnce(&mut State) -> R) -> R {
+    if lua.app_data_ref::<State>().is_none() {
+        let writer = TreeWriter::Lua("not requested by the plugin".into());
+        lua.set_app_data(State { writer, cache: DissectionCache::new(CACHE_SLOTS) });
+    }
+    let mut state = lua.app_data_mut::<State>().expect("state was just set");
+    f(&mut state)
 }
 
 /// Lua numbers are doubles on 5.2: integers beyond this are passed as decimal strings.
@@ -112,33 +151,179 @@ fn int_value(lua: &Lua, v: i128) -> LuaResult<LuaValue> {
     }
 }
 
-/// `dissect(line)` → a table: `proto`, `info`, `n`, and per item i (1-based) `f[i]` field id,
-/// `d[i]` depth, `o[i]` offset, `l[i]` length, `v[i]` value (nil for none), `x[i]` nanoseconds of a
-/// time value, `t[i]` label; `e` = array of `{item, kind, text}` (item 0 = the event item).
-fn dissect(lua: &Lua, line: LuaString) -> LuaResult<LuaMultiValue> {
+/// `dissect(line, frame, root, tvb, pinfo)`: dissects one event line (`line` may be nil when the
+/// native tree is on: the bytes are read from `tvb`) and adds its items below `root`, the event's
+/// item. Returns a table: `proto`, `info`, `label` (the root's text), and the items left for the
+/// plugin to add — all of them after the root when the tree is walked in Lua, only the hidden
+/// mirrors of native fields otherwise: `n`, and per item i (1-based) `f[i]` field id, `d[i]` depth,
+/// `o[i]` offset, `l[i]` length, `v[i]` value (nil for none), `x[i]` nanoseconds of a time value,
+/// `t[i]` label; `e` = array of `{item, kind, text}` for the experts still to add (item 0 = root).
+fn dissect(
+    lua: &Lua,
+    (line, frame, root, tvb, pinfo): (Option<LuaString>, Option<u32>, LuaValue, LuaValue, LuaValue),
+) -> LuaResult<LuaMultiValue> {
     guarded(lua, || {
-        let line = line.as_bytes();
-        let mut d = engine::dissect(&line);
-        enrich(&mut d, &line);
-        to_lua(lua, &d)
+        with_state(lua, |state| {
+            #[cfg(unix)]
+            {
+                // SAFETY: the plugin passes its dissector's own TreeItem (the root), Tvb and Pinfo
+                let target =
+                    unsafe { native::Target::from_userdata(root.to_pointer(), tvb.to_pointer(), pinfo.to_pointer()) };
+                if let TreeWriter::Pending(registered) = &state.writer {
+                    state.writer = match native::NativeTree::bind(registered) {
+                        Ok(tree) => TreeWriter::Native(tree),
+                        Err(why) => TreeWriter::Lua(why),
+                    };
+                }
+                if let (TreeWriter::Native(tree), Some(target)) = (&mut state.writer, target) {
+                    let bytes = match &line {
+                        Some(l) => l.as_bytes().to_vec(),
+                        // SAFETY: the packet being dissected
+                        None => unsafe { tree.packet_bytes(&target) }.to_vec(),
+                    };
+                    let d = cached_dissection(&mut state.cache, frame, &bytes);
+                    // SAFETY: as above
+                    return match unsafe { tree.write(&d, &target) } {
+                        Some(end) => to_lua(lua, &d, end, false),
+                        None => to_lua(lua, &d, 1, true),
+                    };
+                }
+            }
+            let _ = (&root, &tvb, &pinfo);
+            let Some(line) = line else {
+                return Err(LuaError::runtime("no line given and the native tree is off"));
+            };
+            let d = cached_dissection(&mut state.cache, frame, &line.as_bytes());
+            to_lua(lua, &d, 1, true)
+        })
     })
+}
+
+/// The dissection of a line, enriched; served from the cache when this frame was dissected from
+/// the same line under the same enricher rules.
+fn cached_dissection(cache: &mut DissectionCache, frame: Option<u32>, line: &[u8]) -> Arc<Dissection> {
+    let generation = enrichment_generation();
+    if let Some(frame) = frame {
+        if let Some(d) = cache.get(frame, generation, line) {
+            return d;
+        }
+    }
+    let mut d = engine::dissect(line);
+    enrich(&mut d, line);
+    let d = Arc::new(d);
+    if let Some(frame) = frame {
+        cache.put(frame, generation, line, d.clone());
+    }
+    d
+}
+
+/// `use_native_tree(protofields, field_defs, protoexperts, expert_defs)`: the plugin's registered
+/// objects, by field id and by expert kind, for writing trees natively from the first packet on.
+/// → true, or false and why the items will be walked in Lua.
+fn use_native_tree(
+    lua: &Lua,
+    (protofields, field_defs, protoexperts, expert_defs): (LuaTable, LuaTable, LuaTable, LuaTable),
+) -> LuaResult<LuaMultiValue> {
+    guarded(lua, || {
+        let writer = native_writer(&protofields, &field_defs, &protoexperts, &expert_defs)?;
+        let why = match &writer {
+            TreeWriter::Lua(why) => Some(why.clone()),
+            _ => None,
+        };
+        with_state(lua, |state| state.writer = writer);
+        Ok((why.is_none(), why))
+    })
+}
+
+#[cfg(unix)]
+fn native_writer(pf: &LuaTable, defs: &LuaTable, pe: &LuaTable, edefs: &LuaTable) -> LuaResult<TreeWriter> {
+    if let Err(why) = native::available() {
+        return Ok(TreeWriter::Lua(why));
+    }
+    let struct_of = |v: LuaValue| -> LuaResult<usize> {
+        let ud = v.to_pointer();
+        if ud.is_null() {
+            return Err(LuaError::runtime("not a Wireshark object"));
+        }
+        // SAFETY: a ProtoField or ProtoExpert userdata holds a pointer to its wslua struct
+        Ok(unsafe { *(ud as *const usize) })
+    };
+    let mut fields = Vec::new();
+    for (i, def) in defs.sequence_values::<LuaTable>().enumerate() {
+        let def = def?;
+        let ftype: String = def.get("type")?;
+        let hidden: Option<bool> = def.get("hidden")?;
+        let ftype = match ftype_named(&ftype) {
+            Some(t) if t != FieldType::Protocol && hidden != Some(true) => t,
+            // the root is the plugin's, and the hidden mirrors are its to add (and to hide)
+            _ => {
+                fields.push(None);
+                continue;
+            }
+        };
+        fields.push(Some((struct_of(pf.raw_get(i + 1)?)?, def.get::<String>("abbrev")?, ftype)));
+    }
+    let mut experts = Vec::new();
+    for (i, def) in edefs.sequence_values::<LuaTable>().enumerate() {
+        experts.push((struct_of(pe.raw_get(i + 1)?)?, def?.get::<String>("abbrev")?));
+    }
+    Ok(TreeWriter::Pending(native::Registered { fields, experts }))
+}
+
+#[cfg(not(unix))]
+fn native_writer(_: &LuaTable, _: &LuaTable, _: &LuaTable, _: &LuaTable) -> LuaResult<TreeWriter> {
+    Ok(TreeWriter::Lua("the native tree is built for Unix only".into()))
+}
+
+fn ftype_named(name: &str) -> Option<FieldType> {
+    FieldType::ALL.iter().copied().find(|t| t.name() == name)
+}
+
+/// `tree_mode()` → "native", "pending" (until the first packet) or "lua: <why>".
+fn tree_mode(lua: &Lua, _: ()) -> LuaResult<LuaMultiValue> {
+    guarded(lua, || {
+        Ok(with_state(lua, |state| match &state.writer {
+            #[cfg(unix)]
+            TreeWriter::Pending(_) => "pending".to_string(),
+            #[cfg(unix)]
+            TreeWriter::Native(_) => "native".to_string(),
+            TreeWriter::Lua(why) => format!("lua: {why}"),
+        }))
+    })
+}
+
+/// `cache_stats()` → hits, misses of the dissection cache.
+fn cache_stats(lua: &Lua, _: ()) -> LuaResult<LuaMultiValue> {
+    guarded(lua, || Ok(with_state(lua, |state| (state.cache.hits, state.cache.misses))))
 }
 
 /// `context(interface_description)` → a table as `dissect` returns (items without byte ranges),
 /// or nil when the description is not a Tracker capture context.
 fn context(lua: &Lua, description: LuaString) -> LuaResult<LuaMultiValue> {
     guarded(lua, || match engine::network::capture_context(&description.to_str()?) {
-        Some(d) => Ok(LuaValue::Table(to_lua(lua, &d)?)),
+        Some(d) => Ok(LuaValue::Table(to_lua(lua, &d, 0, true)?)),
         None => Ok(LuaNil),
     })
 }
 
-/// The dissection as the plugin walks it (see `dissect`).
-fn to_lua(lua: &Lua, d: &Dissection) -> LuaResult<LuaTable> {
+/// The dissection as the plugin walks it (see `dissect`): the items from `first` on, and the
+/// experts when `experts` (their items numbered as the returned ones, 0 for anything before).
+fn to_lua(lua: &Lua, d: &Dissection, first: usize, experts: bool) -> LuaResult<LuaTable> {
     let r = lua.create_table()?;
     r.set("proto", d.protocol)?;
     r.set("info", d.info.as_str())?;
-    r.set("n", d.items.len())?;
+    if let Some(label) = d.items.first().and_then(|i| i.label.as_deref()) {
+        r.set("label", label)?;
+    }
+    let items = d.items.get(first..).unwrap_or_default();
+    r.set("n", items.len())?;
+    if let Some(p) = &d.packet {
+        r.set("pkt", lua.create_string(&p.bytes)?)?;
+        r.set("pkt_dissector", p.dissector)?;
+    }
+    if items.is_empty() && !(experts && !d.experts.is_empty()) {
+        return Ok(r);
+    }
     let (f, dep, o, l, v, x, t) = (
         lua.create_table()?,
         lua.create_table()?,
@@ -148,7 +333,7 @@ fn to_lua(lua: &Lua, d: &Dissection) -> LuaResult<LuaTable> {
         lua.create_table()?,
         lua.create_table()?,
     );
-    for (i, item) in d.items.iter().enumerate() {
+    for (i, item) in items.iter().enumerate() {
         let i = i + 1;
         f.raw_set(i, item.field + 1)?;
         dep.raw_set(i, item.depth)?;
@@ -174,18 +359,17 @@ fn to_lua(lua: &Lua, d: &Dissection) -> LuaResult<LuaTable> {
     for (k, tbl) in [("f", f), ("d", dep), ("o", o), ("l", l), ("v", v), ("x", x), ("t", t)] {
         r.set(k, tbl)?;
     }
-    let e = lua.create_table()?;
-    for ex in &d.experts {
-        let entry = lua.create_table()?;
-        entry.raw_set(1, ex.item.map(|i| i + 1).unwrap_or(0))?;
-        entry.raw_set(2, kind_index(ex.kind))?;
-        entry.raw_set(3, ex.text.as_str())?;
-        e.push(entry)?;
-    }
-    r.set("e", e)?;
-    if let Some(p) = &d.packet {
-        r.set("pkt", lua.create_string(&p.bytes)?)?;
-        r.set("pkt_dissector", p.dissector)?;
+    if experts {
+        let e = lua.create_table()?;
+        for ex in &d.experts {
+            let entry = lua.create_table()?;
+            let item = ex.item.filter(|&k| k >= first).map_or(0, |k| k - first + 1);
+            entry.raw_set(1, item)?;
+            entry.raw_set(2, kind_index(ex.kind))?;
+            entry.raw_set(3, ex.text.as_str())?;
+            e.push(entry)?;
+        }
+        r.set("e", e)?;
     }
     Ok(r)
 }
@@ -231,5 +415,8 @@ fn trackershark_engine(lua: &Lua) -> LuaResult<LuaTable> {
     m.set("frame_header", lua.create_function(frame_header)?)?;
     m.set("open_enrichers", lua.create_function(open_enrichers)?)?;
     m.set("context", lua.create_function(context)?)?;
+    m.set("use_native_tree", lua.create_function(use_native_tree)?)?;
+    m.set("tree_mode", lua.create_function(tree_mode)?)?;
+    m.set("cache_stats", lua.create_function(cache_stats)?)?;
     Ok(m)
 }

@@ -1,0 +1,151 @@
+//! The engine writes event trees straight into Wireshark's (libwireshark's C API) and keeps recent
+//! dissections for re-dissection. Shown here on each Wireshark of the matrix: the native writer is
+//! the one in use, it gives exactly the tree the Lua walk gives (PDML, display filters, fields) on
+//! every sample and corpus file, and `tshark -2`'s second pass is served from the cache.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+
+use trackershark_tests::{corpus_dir, samples_dir, stderr, stdout, Home};
+
+/// Prints the engine's tree mode and cache counters when tshark is done.
+const PROBE: &str = r#"
+local engine = package.loaded["trackershark_engine"]
+local tap = Listener.new("frame", "tracker")
+function tap.draw()
+    local hits, misses = engine.cache_stats()
+    print(string.format("tree=%s hits=%d misses=%d", engine.tree_mode(), hits, misses))
+end
+"#;
+
+fn inputs() -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = Vec::new();
+    for dir in [samples_dir(), samples_dir().join("network"), corpus_dir()] {
+        let mut found: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+            .map(|e| e.unwrap().path())
+            .filter(|p| {
+                let name = p.file_name().unwrap().to_string_lossy().to_string();
+                // (the corpus's interface contexts are no event log: engine/tests/network.rs reads them)
+                name != "pcapng-interface-context.jsonl"
+                    && [".json", ".jsonl", ".log", ".pcapng"].iter().any(|ext| name.ends_with(ext))
+            })
+            .collect();
+        found.sort();
+        files.extend(found);
+    }
+    assert!(files.len() >= 20, "samples and corpus not found: {files:?}");
+    files
+}
+
+/// The plugin's byte-string fields: the Lua walk can only highlight as many bytes as the value has
+/// (Wireshark reads the value's bytes over the range), the native writer highlights the JSON text.
+fn bytes_fields(home: &Home) -> HashSet<String> {
+    home.tshark(&["-G", "fields"])
+        .lines()
+        .map(|l| l.split('\t').collect::<Vec<_>>())
+        .filter(|c| c.len() > 3 && c[0] == "F" && c[2].starts_with("tracker.") && c[3] == "FT_BYTES")
+        .map(|c| c[2].to_string())
+        .collect()
+}
+
+/// The PDML without its header and without the range (`size`) and range bytes (`value`) of byte-string fields.
+fn without_byte_sizes(pdml: &str, bytes: &HashSet<String>) -> String {
+    let drop_attr = |line: &str, attr: &str| -> String {
+        let Some(start) = line.find(attr) else { return line.to_string() };
+        let end = start + attr.len() + line[start + attr.len()..].find('"').unwrap() + 1;
+        format!("{}{}", &line[..start], &line[end..])
+    };
+    pdml.lines()
+        .filter(|line| !line.starts_with("<pdml ")) // holds the time of the run
+        .map(|line| {
+            let name = line.split("name=\"").nth(1).and_then(|r| r.split('"').next()).unwrap_or("");
+            if bytes.contains(name) {
+                drop_attr(&drop_attr(line, " size=\""), " value=\"")
+            } else {
+                line.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Fails on the first line that differs (the outputs are long).
+fn same(native: &str, walked: &str, what: &str) {
+    let (a, b): (Vec<&str>, Vec<&str>) = (native.lines().collect(), walked.lines().collect());
+    if let Some(i) = (0..a.len().max(b.len())).find(|&i| a.get(i) != b.get(i)) {
+        panic!("{what}: line {} differs\nnative: {:?}\nLua:    {:?}", i + 1, a.get(i), b.get(i));
+    }
+}
+
+fn tshark_walked_in_lua(home: &Home, args: &[&str]) -> String {
+    let out = home.run_with_env("tshark", args, &[("TRACKERSHARK_TREE", "lua")]);
+    assert!(out.status.success(), "tshark {args:?}: {}", stderr(&out));
+    assert!(stderr(&out).contains("event trees are walked in Lua (TRACKERSHARK_TREE=lua)"), "{}", stderr(&out));
+    stdout(&out)
+}
+
+#[test]
+fn native_tree_is_in_use_and_the_second_pass_comes_from_the_cache() {
+    let home = Home::new();
+    let probe = home.write("probe.lua", PROBE.as_bytes());
+    let probe = format!("lua_script:{}", home.visible(&probe));
+    let events = home.add_sample("events.json");
+    let events = home.visible(&events);
+    let n = home.tshark(&["-r", &events, "-Y", "tracker"]).lines().count();
+    assert!(n >= 5);
+
+    let one_pass = home.tshark(&["-r", &events, "-q", "-X", &probe]);
+    assert_eq!(one_pass.trim(), format!("tree=native hits=0 misses={n}"));
+    let two_passes = home.tshark(&["-2", "-r", &events, "-q", "-X", &probe]);
+    assert_eq!(
+        two_passes.trim(),
+        format!("tree=native hits={n} misses={n}"),
+        "the second pass is served from the cache"
+    );
+
+    let out = home.run_with_env("tshark", &["-r", &events, "-q", "-X", &probe], &[("TRACKERSHARK_TREE", "lua")]);
+    assert_eq!(stdout(&out).trim(), format!("tree=lua: not requested by the plugin hits=0 misses={n}"));
+}
+
+#[test]
+fn native_tree_equals_the_lua_walk_on_every_sample_and_corpus_file() {
+    let home = Home::with_default_enrichers();
+    let bytes = bytes_fields(&home);
+    assert!(bytes.contains("tracker.args.bytes"), "{bytes:?}");
+    let mut compared = 0;
+    for file in inputs() {
+        let path = home.add(&file);
+        let path = home.visible(&path);
+        let name = file.display().to_string();
+
+        let native = home.tshark(&["-r", &path, "-T", "pdml"]);
+        let walked = tshark_walked_in_lua(&home, &["-r", &path, "-T", "pdml"]);
+        same(&without_byte_sizes(&native, &bytes), &without_byte_sizes(&walked, &bytes), &format!("{name}: PDML"));
+
+        // fake trees (filters and fields, no visible tree): the same frames and values
+        let fields = [
+            "-Y",
+            "tracker.process.pid > 1 || tracker.args || ip.addr || dns.qry.name || tracker.sig.id || _ws.expert",
+            "-T",
+            "fields",
+            "-e",
+            "frame.number",
+            "-e",
+            "tracker.event_name",
+            "-e",
+            "tracker.process.pid",
+            "-e",
+            "tracker.args.pathname",
+            "-e",
+            "ip.addr",
+            "-e",
+            "_ws.expert.message",
+        ];
+        let mut args = vec!["-r", path.as_str()];
+        args.extend(fields);
+        same(&home.tshark(&args), &tshark_walked_in_lua(&home, &args), &format!("{name}: filtered fields"));
+        compared += native.contains("<proto name=\"tracker") as usize;
+    }
+    assert!(compared >= 20, "only {compared} files had Tracker frames");
+}
