@@ -1,13 +1,12 @@
 //! A JSON value that remembers where each part of it sits in the input line.
 //!
-//! Built on `serde_json`'s `RawValue`: every raw slice borrowed from the input gives its own byte
-//! range, so tree items can highlight exactly the bytes they came from.
+//! Read in one pass with `jiter`, which reports the byte offset at every step, so tree items can
+//! highlight exactly the bytes they came from; strings without escapes are borrowed from the line.
 
 use std::borrow::Cow;
-use std::fmt;
 
-use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
-use serde_json::value::RawValue;
+use jiter::{Jiter, Peek};
+use serde::de;
 
 /// A byte range in the line: `start` and `len`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -66,46 +65,84 @@ pub fn parse(text: &str) -> Result<Json<'_>> {
 
 /// Parses the JSON text that starts at byte `start` of `line`; spans are relative to `line`.
 pub fn parse_in(line: &str, start: usize) -> Result<Json<'_>> {
-    let raw: &RawValue = serde_json::from_str(&line[start..])?;
-    build(line, raw, 0)
+    let text = &line[start..];
+    let mut reader = Reader { line, base: start, jiter: Jiter::new(text.as_bytes()) };
+    let err = Reader::error(start);
+    let peek = reader.jiter.peek().map_err(&err)?;
+    let value = reader.value(peek, 0)?;
+    reader.jiter.finish().map_err(&err)?;
+    Ok(value)
 }
 
 /// Nesting deeper than this is refused (an error, so the line shows as malformed): Tracker's events
 /// nest a handful of levels, and a hostile line nested 100,000 deep must not exhaust the stack.
 pub const MAX_DEPTH: usize = 128;
 
-fn span_of(base: &str, part: &str) -> Span {
-    Span::new(part.as_ptr() as usize - base.as_ptr() as usize, part.len())
+struct Reader<'a> {
+    line: &'a str,
+    /// Where the JSON text starts in the line.
+    base: usize,
+    jiter: Jiter<'a>,
 }
 
-fn build<'a>(base: &'a str, raw: &'a RawValue, depth: usize) -> Result<Json<'a>> {
-    let text = raw.get();
-    if depth > MAX_DEPTH && matches!(text.as_bytes().first(), Some(b'{' | b'[')) {
-        return Err(de::Error::custom(format!("nesting deeper than {MAX_DEPTH} levels")));
+impl<'a> Reader<'a> {
+    fn error(base: usize) -> impl Fn(jiter::JiterError) -> serde_json::Error {
+        move |e| de::Error::custom(format!("{} at byte {}", e.error_type, base + e.index))
     }
-    let span = span_of(base, text);
-    let kind = match text.as_bytes().first() {
-        Some(b'{') => {
-            let entries: Entries<'a> = serde_json::from_str(text)?;
-            let mut members = Vec::with_capacity(entries.0.len());
-            for (key, value) in entries.0 {
-                let value = build(base, value, depth + 1)?;
-                let key_span = key_span_before(base, value.span);
-                members.push(Member { key: key.0, key_span, value });
+
+    fn value(&mut self, peek: Peek, depth: usize) -> Result<Json<'a>> {
+        let (line, base) = (self.line, self.base);
+        let err = Self::error(base);
+        let begin = self.jiter.current_index();
+        if depth > MAX_DEPTH && matches!(peek, Peek::Array | Peek::Object) {
+            return Err(de::Error::custom(format!("nesting deeper than {MAX_DEPTH} levels")));
+        }
+        let kind = match peek {
+            Peek::Null => {
+                self.jiter.known_null().map_err(&err)?;
+                Kind::Null
             }
-            Kind::Obj(members)
-        }
-        Some(b'[') => {
-            let items: Vec<&'a RawValue> = serde_json::from_str(text)?;
-            Kind::Arr(items.into_iter().map(|r| build(base, r, depth + 1)).collect::<Result<_>>()?)
-        }
-        Some(b'"') => Kind::Str(serde_json::from_str::<Text<'a>>(text)?.0),
-        Some(b't') => Kind::Bool(true),
-        Some(b'f') => Kind::Bool(false),
-        Some(b'n') => Kind::Null,
-        _ => Kind::Num(text),
-    };
-    Ok(Json { span, kind })
+            Peek::True | Peek::False => Kind::Bool(self.jiter.known_bool(peek).map_err(&err)?),
+            Peek::String => Kind::Str(text(line, self.jiter.known_str().map_err(&err)?)),
+            Peek::Array => {
+                let mut items = Vec::new();
+                let mut next = self.jiter.known_array().map_err(&err)?;
+                while let Some(peek) = next {
+                    items.push(self.value(peek, depth + 1)?);
+                    next = self.jiter.array_step().map_err(&err)?;
+                }
+                Kind::Arr(items)
+            }
+            Peek::Object => {
+                let mut members = Vec::new();
+                let mut key = self.jiter.known_object().map_err(&err)?.map(|k| text(line, k));
+                while let Some(k) = key {
+                    let peek = self.jiter.peek().map_err(&err)?;
+                    let value = self.value(peek, depth + 1)?;
+                    let key_span = key_span_before(line, value.span);
+                    members.push(Member { key: k, key_span, value });
+                    key = self.jiter.next_key().map_err(&err)?.map(|k| text(line, k));
+                }
+                Kind::Obj(members)
+            }
+            _ => {
+                let n = self.jiter.known_number_bytes(peek).map_err(&err)?;
+                let at = n.as_ptr() as usize - line.as_ptr() as usize;
+                Kind::Num(&line[at..at + n.len()])
+            }
+        };
+        let end = self.jiter.current_index();
+        Ok(Json { span: Span::new(base + begin, end - begin), kind })
+    }
+}
+
+/// A string the parser returned: borrowed from the line when it is a slice of it (no escapes).
+fn text<'a>(line: &'a str, s: &str) -> Cow<'a, str> {
+    let at = (s.as_ptr() as usize).wrapping_sub(line.as_ptr() as usize);
+    match line.get(at..at.wrapping_add(s.len())) {
+        Some(slice) if slice.as_ptr() == s.as_ptr() => Cow::Borrowed(slice),
+        _ => Cow::Owned(s.to_owned()),
+    }
 }
 
 /// Finds the quoted key that precedes a member's value (`"key" : value`).
@@ -135,51 +172,6 @@ fn key_span_before(base: &str, value: Span) -> Span {
         }
     }
     value
-}
-
-/// A string borrowed from the input where it has no escapes.
-struct Text<'a>(Cow<'a, str>);
-
-impl<'de> Deserialize<'de> for Text<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Text<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a string")
-            }
-            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> std::result::Result<Self::Value, E> {
-                Ok(Text(Cow::Borrowed(v)))
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<Self::Value, E> {
-                Ok(Text(Cow::Owned(v.to_owned())))
-            }
-        }
-        d.deserialize_str(V)
-    }
-}
-
-/// Object members in input order (duplicates kept, as written).
-struct Entries<'a>(Vec<(Text<'a>, &'a RawValue)>);
-
-impl<'de> Deserialize<'de> for Entries<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Entries<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("an object")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<Self::Value, A::Error> {
-                let mut out = Vec::with_capacity(map.size_hint().unwrap_or(8));
-                while let Some(entry) = map.next_entry::<Text<'de>, &'de RawValue>()? {
-                    out.push(entry);
-                }
-                Ok(Entries(out))
-            }
-        }
-        d.deserialize_map(V)
-    }
 }
 
 impl<'a> Json<'a> {

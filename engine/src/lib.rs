@@ -94,11 +94,12 @@ fn dissect_inner(line: &[u8]) -> Dissection {
             panic!("forced panic for testing (TRACKERSHARK_TEST_PANIC)");
         }
     }
-    let info = line::classify(line);
-    match parse_event(line, &info) {
+    // the full parse is the check: the line is classified only to say why it is no event
+    let (json_start, prefix) = line::locate(line).unwrap_or((0, None));
+    match parse_event(line, json_start, prefix) {
         Ok(d) => d,
         Err(e) => {
-            let kind = match info.kind {
+            let kind = match line::classify(line).kind {
                 LineKind::Log => "Tracker log line",
                 LineKind::Blank => "blank line",
                 _ => "malformed",
@@ -121,8 +122,7 @@ fn test_panic_marker() -> Option<&'static [u8]> {
         .as_deref()
 }
 
-fn parse_event(line: &[u8], info: &LineInfo) -> Result<Dissection, Error> {
-    let start = info.json_start;
+fn parse_event(line: &[u8], start: usize, prefix: Option<(usize, usize)>) -> Result<Dissection, Error> {
     let text = std::str::from_utf8(line).map_err(|e| Error::Utf8(e.valid_up_to()))?;
     let root = json::parse_in(text, start)?;
     if !matches!(root.kind, json::Kind::Obj(_)) {
@@ -133,7 +133,7 @@ fn parse_event(line: &[u8], info: &LineInfo) -> Result<Dissection, Error> {
     let mut tree = Tree::new();
     // the event item covers the whole line (a `kubectl --prefix` prefix included), as the packet does
     tree.open(F::Event, Span::new(0, line.len()), Value::None, Some(Catalog::get().def(F::Event.into()).name.clone()));
-    if let Some((p, len)) = info.prefix {
+    if let Some((p, len)) = prefix {
         let source = text[p..p + len].to_string();
         tree.push(F::LogSource, Span::new(p, len), Value::Str(source), None);
     }

@@ -86,15 +86,20 @@ impl Probe<'_> {
     }
 }
 
-pub fn classify(line: &[u8]) -> LineInfo {
-    let mut info = LineInfo { kind: LineKind::Garbage, json_start: 0, prefix: None, time: None };
-    let Some(first) = line.iter().position(|b| !b.is_ascii_whitespace()) else {
-        info.kind = LineKind::Blank;
-        return info;
-    };
-    let (json_start, prefix) = match split_prefix(line, first) {
+/// Where the JSON text of a line starts, and its `kubectl logs` prefix if any (`None`: blank line).
+pub fn locate(line: &[u8]) -> Option<(usize, Option<(usize, usize)>)> {
+    let first = line.iter().position(|b| !b.is_ascii_whitespace())?;
+    Some(match split_prefix(line, first) {
         Some((prefix, start)) => (start, Some(prefix)),
         None => (first, None),
+    })
+}
+
+pub fn classify(line: &[u8]) -> LineInfo {
+    let mut info = LineInfo { kind: LineKind::Garbage, json_start: 0, prefix: None, time: None };
+    let Some((json_start, prefix)) = locate(line) else {
+        info.kind = LineKind::Blank;
+        return info;
     };
     info.json_start = json_start;
     info.prefix = prefix;
