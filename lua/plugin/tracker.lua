@@ -129,9 +129,10 @@ end
 
 -- Adds the engine's flat item list to the tree; `stack` holds the parents by depth (stack[1] for
 -- depth 0); `no_bytes`: the items stand for no packet bytes.
+local no_items = {}
 local function add_items(r, tvb, pinfo, stack, no_bytes)
+    if r.n == 0 then return no_items end
     local items = {}
-    if r.n == 0 then return items end
     local f, d, o, l, t = r.f, r.d, r.o, r.l, r.t
     for i = 1, r.n do
         local id = f[i]
@@ -160,11 +161,11 @@ local function add_items(r, tvb, pinfo, stack, no_bytes)
 end
 
 function proto.dissector(tvb, pinfo, tree)
-    pinfo.cols.protocol = "TRACKER"
     local root = tree:add(proto, tvb())
     local line = not native_tree and tvb:raw() or nil
     local r, err = engine.dissect(line, pinfo.number, root, tvb, pinfo)
     if not r then
+        pinfo.cols.protocol = "TRACKER"
         root:set_text("Tracker Event (JSON)")
         root:add_proto_expert_info(internal_error, err)
         pinfo.cols.info = err

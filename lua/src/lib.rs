@@ -311,14 +311,17 @@ fn context(lua: &Lua, description: LuaString) -> LuaResult<LuaMultiValue> {
     })
 }
 
-/// The dissection as the plugin walks it (see `dissect`): the items from `first` on, and the
-/// experts when `experts` (their items numbered as the returned ones, 0 for anything before).
-fn to_lua(lua: &Lua, d: &Dissection, first: usize, experts: bool) -> LuaResult<LuaTable> {
+/// The dissection as the plugin walks it (see `dissect`): the items from `first` on; when
+/// `walked_in_lua`, also the root's text and the experts (their items numbered as the returned
+/// ones, 0 for anything before), which the native writer adds itself otherwise.
+fn to_lua(lua: &Lua, d: &Dissection, first: usize, walked_in_lua: bool) -> LuaResult<LuaTable> {
     let r = lua.create_table()?;
     r.set("proto", d.protocol)?;
     r.set("info", d.info.as_str())?;
-    if let Some(label) = d.items.first().and_then(|i| i.label.as_deref()) {
-        r.set("label", label)?;
+    if walked_in_lua {
+        if let Some(label) = d.items.first().and_then(|i| i.label.as_deref()) {
+            r.set("label", label)?;
+        }
     }
     let items = d.items.get(first..).unwrap_or_default();
     r.set("n", items.len())?;
@@ -326,7 +329,7 @@ fn to_lua(lua: &Lua, d: &Dissection, first: usize, experts: bool) -> LuaResult<L
         r.set("pkt", lua.create_string(&p.bytes)?)?;
         r.set("pkt_dissector", p.dissector)?;
     }
-    if items.is_empty() && !(experts && !d.experts.is_empty()) {
+    if items.is_empty() && !(walked_in_lua && !d.experts.is_empty()) {
         return Ok(r);
     }
     let (f, dep, o, l, v, x, t) = (
@@ -364,7 +367,7 @@ fn to_lua(lua: &Lua, d: &Dissection, first: usize, experts: bool) -> LuaResult<L
     for (k, tbl) in [("f", f), ("d", dep), ("o", o), ("l", l), ("v", v), ("x", x), ("t", t)] {
         r.set(k, tbl)?;
     }
-    if experts {
+    if walked_in_lua {
         let e = lua.create_table()?;
         for ex in &d.experts {
             let entry = lua.create_table()?;

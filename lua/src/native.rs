@@ -200,8 +200,8 @@ impl NativeTree {
         }
     }
 
-    /// Adds the items of `d` below the root item, from the second item (the root's children) to
-    /// the first one that is left to Lua, and the experts. Returns the index of that item
+    /// Sets the root item's text and adds the items of `d` below it, from the second item (the
+    /// root's children) to the first one that is left to Lua, and the experts. Returns the index of that item
     /// (`d.items.len()` when none is), or `None` when the whole event must be walked in Lua.
     ///
     /// # Safety
@@ -209,6 +209,9 @@ impl NativeTree {
     pub unsafe fn write(&mut self, d: &Dissection, target: &Target) -> Option<usize> {
         if d.items.len() > MAX_NATIVE_ITEMS {
             return None;
+        }
+        if let Some(label) = d.items.first().and_then(|i| i.label.as_deref()) {
+            self.set_text(target.item, label);
         }
         let tvb_len = (self.api.tvb_length)(target.tvb) as u64;
         let mut added: Vec<Ptr> = Vec::with_capacity(d.items.len());
