@@ -106,8 +106,11 @@ startup_line="tshark start-up (one event): no plugin ${s_none} s, floor ${s_floo
 echo "$startup_line"
 
 # engine-only figures
-engine_line=$(cargo bench --locked -q -p trackershark-engine --bench throughput -- "$work/events.json" 2>/dev/null | tail -1)
+engine_out=$(cargo bench --locked -q -p trackershark-engine --bench throughput -- "$work/events.json" 2>/dev/null)
+engine_line=$(grep "engine parse+type" <<< "$engine_out")
+cache_line=$(grep "re-dissection" <<< "$engine_out")
 echo "$engine_line"
+echo "$cache_line"
 start=$(date +%s.%N); "$bin" convert "$work/events.json" -o "$work/again.pcapng" 2>/dev/null; end=$(date +%s.%N)
 convert_line=$(awk -v s="$start" -v e="$end" -v mb="$mb" -v n="$n" 'BEGIN { printf "CLI convert JSON→pcapng: %.0f MB/s, %.0f events/s", mb / (e - s), n / (e - s) }')
 echo "$convert_line"
@@ -123,6 +126,7 @@ table=$(
     echo
     echo "- $startup_line"
     echo "- $engine_line"
+    echo "- $cache_line"
     echo "- $convert_line"
     echo "- WASM enrichers: ${wasm_line# }"
 )

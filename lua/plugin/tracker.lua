@@ -100,8 +100,8 @@ end
 if not native_tree then
     io.stderr:write("Trackershark: event trees are walked in Lua (" .. tostring(walk_reason) .. ")\n")
 end
--- For scripts and diagnostics: TRACKERSHARK.engine.tree_mode(), .cache_stats()
-TRACKERSHARK = { engine = engine }
+-- Other scripts reach the module as package.loaded["trackershark_engine"] (e.g. its tree_mode() and
+-- cache_stats(), as tests/tests/native_tree.rs does).
 
 ---------------------------------------------------------------------------------------------------
 -- Dissector: one call into the engine, then a walk over its flat item list.

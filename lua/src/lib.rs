@@ -181,12 +181,13 @@ fn dissect(
                     };
                 }
                 if let (TreeWriter::Native(tree), Some(target)) = (&mut state.writer, target) {
-                    let bytes = match &line {
-                        Some(l) => l.as_bytes().to_vec(),
-                        // SAFETY: the packet being dissected
-                        None => unsafe { tree.packet_bytes(&target) }.to_vec(),
+                    let given = line.as_ref().map(|l| l.as_bytes());
+                    let bytes = match &given {
+                        Some(l) => &l[..],
+                        // SAFETY: the packet being dissected (its bytes live through this call)
+                        None => unsafe { tree.packet_bytes(&target) },
                     };
-                    let d = cached_dissection(&mut state.cache, frame, &bytes);
+                    let d = cached_dissection(&mut state.cache, frame, bytes);
                     // SAFETY: as above
                     return match unsafe { tree.write(&d, &target) } {
                         Some(end) => to_lua(lua, &d, end, false),
