@@ -3,4 +3,7 @@
 //! protocol on a loopback-only listener, and writes them to Wireshark as pcapng packets, the same
 //! packets `trackershark convert` makes.
 
+pub mod extcap;
 pub mod forward;
+pub mod output;
+pub mod receiver;
