@@ -74,11 +74,11 @@ pub struct Args {
     /// Port the receiver listens on, on 127.0.0.1.
     #[arg(long, default_value_t = 4000)]
     pub receiver_port: u16,
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub ssh_host: Option<String>,
     #[arg(long, default_value_t = 22)]
     pub ssh_port: u16,
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub ssh_user: Option<String>,
     #[arg(long)]
     pub ssh_identity: Option<PathBuf>,
