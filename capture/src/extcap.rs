@@ -97,6 +97,15 @@ pub struct Args {
     pub k8s_selector: Option<String>,
     #[arg(long, default_value = "tracee")]
     pub k8s_daemonset: String,
+    /// Seconds a Forward frame may take to arrive whole (slow clients are cut off).
+    #[arg(long, default_value_t = 30, hide = true)]
+    pub frame_timeout: u64,
+    /// Seconds a Forward connection may stay silent.
+    #[arg(long, default_value_t = 600, hide = true)]
+    pub idle_timeout: u64,
+    /// Forward connections served at once.
+    #[arg(long, default_value_t = 8, hide = true)]
+    pub max_connections: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -375,7 +384,13 @@ pub fn capture(args: &Args) -> Result<(), CaptureError> {
     if args.capture_type == CaptureType::Kubernetes {
         return follow_lines(&argv, Box::new(sink), &stop);
     }
-    let config = Config { addr: SocketAddr::from(([127, 0, 0, 1], args.receiver_port)), ..Config::default() };
+    let config = Config {
+        addr: SocketAddr::from(([127, 0, 0, 1], args.receiver_port)),
+        frame_timeout: Duration::from_secs(args.frame_timeout.max(1)),
+        idle_timeout: Duration::from_secs(args.idle_timeout.max(1)),
+        max_connections: args.max_connections.max(1),
+        ..Config::default()
+    };
     let receiver = Receiver::bind(config, Box::new(sink), stop.clone())?;
     let receiving = receiver.spawn();
     let mut child = spawn(&argv, Stdio::inherit())?;
