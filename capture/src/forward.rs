@@ -360,8 +360,8 @@ fn entry_event(entry: Value) -> Result<Event, ForwardError> {
 fn event_time(v: &Value) -> Option<Duration> {
     match v {
         Value::Integer(i) => i.as_u64().map(Duration::from_secs),
-        Value::F64(f) if f.is_finite() && *f >= 0.0 && *f < 1e12 => Some(Duration::from_secs_f64(*f)),
-        Value::F32(f) if f.is_finite() && *f >= 0.0 => Some(Duration::from_secs_f32(*f)),
+        Value::F64(f) => Duration::try_from_secs_f64(*f).ok(),
+        Value::F32(f) => Duration::try_from_secs_f64(f64::from(*f)).ok(),
         Value::Ext(0, data) if data.len() == 8 => {
             Some(Duration::new(be(&data[..4]), (be(&data[4..]) as u32).min(999_999_999)))
         }
@@ -474,6 +474,15 @@ mod tests {
         let v = Value::Array(vec![Value::from("t"), t, Value::Map(vec![(Value::from("a"), Value::from(1))])]);
         let items = decode_all(&frame(v), Limits::default()).unwrap();
         assert_eq!(items, [Item::Event(Event { line: b"{\"a\":1}".to_vec(), time: Some(Duration::new(5, 7)) })]);
+    }
+
+    #[test]
+    fn float_times_out_of_range_are_errors_not_panics() {
+        // found by the fuzzer: a huge f32 time
+        for t in [Value::F32(f32::MAX), Value::F64(1e300), Value::F64(f64::NAN), Value::F64(-1.0)] {
+            let v = Value::Array(vec![Value::from("t"), t, Value::Map(vec![])]);
+            assert!(matches!(decode_all(&frame(v), Limits::default()), Err(ForwardError::Invalid(_))));
+        }
     }
 
     #[test]
