@@ -300,11 +300,30 @@ fn spawn(argv: &[String], stdout: Stdio) -> Result<Child, CaptureError> {
 }
 
 /// Copies a child's stderr to ours (Wireshark shows it) and keeps its last lines.
-fn relay_stderr(child: &mut Child, program: &str) -> Arc<Mutex<Vec<String>>> {
+struct Relay {
+    last: Arc<Mutex<Vec<String>>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Relay {
+    /// The last lines, once the child's stderr has ended (or after 2 s).
+    fn last_lines(&self) -> Arc<Mutex<Vec<String>>> {
+        if let Some(t) = &self.thread {
+            let start = std::time::Instant::now();
+            while !t.is_finished() && start.elapsed() < Duration::from_secs(2) {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        }
+        self.last.clone()
+    }
+}
+
+fn relay_stderr(child: &mut Child, program: &str) -> Relay {
     let last = Arc::new(Mutex::new(Vec::new()));
+    let mut thread = None;
     if let Some(err) = child.stderr.take() {
         let (last, program) = (last.clone(), program.to_string());
-        std::thread::spawn(move || {
+        thread = Some(std::thread::spawn(move || {
             for line in BufReader::new(err.take(1 << 30)).lines().map_while(Result::ok) {
                 eprintln!("{program}: {line}");
                 let mut l = last.lock().unwrap();
@@ -313,9 +332,9 @@ fn relay_stderr(child: &mut Child, program: &str) -> Arc<Mutex<Vec<String>>> {
                 }
                 l.push(line.chars().take(500).collect());
             }
-        });
+        }));
     }
-    last
+    Relay { last, thread }
 }
 
 fn register_signals(stop: &Arc<AtomicBool>) {
@@ -402,7 +421,7 @@ pub fn capture(args: &Args) -> Result<(), CaptureError> {
     stop.store(true, Ordering::SeqCst);
     let sink_ok = receiving.join().unwrap_or(false);
     match status {
-        Some(s) if !s.success() => Err(failure(&program, s, &stderr)),
+        Some(s) if !s.success() => Err(failure(&program, s, &stderr.last_lines())),
         _ if !sink_ok => Err(CaptureError::Failed("the capture output closed".into())),
         _ => Ok(()),
     }
@@ -492,7 +511,7 @@ fn follow_lines(argv: &[String], mut sink: Box<dyn EventSink>, stop: &Arc<Atomic
     let _ = reader.join();
     result?;
     match status {
-        Some(s) if !s.success() => Err(failure("kubectl", s, &stderr)),
+        Some(s) if !s.success() => Err(failure("kubectl", s, &stderr.last_lines())),
         _ => Ok(()),
     }
 }

@@ -120,7 +120,11 @@ pub struct Fifo {
 
 impl Fifo {
     pub fn new(dir: &TempDir) -> Fifo {
-        let path = dir.join("capture.fifo");
+        Fifo::new_named(dir, "capture.fifo")
+    }
+
+    pub fn new_named(dir: &TempDir, name: &str) -> Fifo {
+        let path = dir.join(name);
         assert!(Command::new("mkfifo").arg(&path).status().unwrap().success());
         let p = path.clone();
         let reader = std::thread::spawn(move || {
