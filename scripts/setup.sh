@@ -18,6 +18,7 @@ for tool in tshark editcap mergecap reordercap setpriv clang wasm-ld ssh ssh-key
 done
 [ -x /usr/sbin/sshd ] || need+=("sshd")
 python3 -c 'import venv, ensurepip' 2>/dev/null || need+=("python3-venv")
+[ ! -x /usr/bin/python3 ] || /usr/bin/python3 -c 'import venv, ensurepip' 2>/dev/null || need+=("python3-venv")
 [ -x /usr/bin/time ] || need+=("time")   # GNU time: peak memory in the benchmarks
 if [ ${#need[@]} -gt 0 ]; then
     if [ "$(id -u)" -ne 0 ]; then
@@ -30,6 +31,7 @@ if [ ${#need[@]} -gt 0 ]; then
     apt-get update -qq
     pkgs=(tshark util-linux clang lld time openssh-client openssh-server)
     python3 -c 'import venv, ensurepip' 2>/dev/null || pkgs+=(python3-venv)
+    [ ! -x /usr/bin/python3 ] || /usr/bin/python3 -c 'import venv, ensurepip' 2>/dev/null || pkgs+=(python3-venv)
     # the package must not start a system sshd: the tests run their own, on 127.0.0.1 only
     policy=/usr/sbin/policy-rc.d
     own_policy=
@@ -47,9 +49,15 @@ if ! "$toolchains/zig/bin/python" -m ziglang version 2>/dev/null | grep -qx "$ZI
     python3 -m venv "$toolchains/zig"
     "$toolchains/zig/bin/pip" install -q "ziglang==$ZIG_VERSION"
 fi
+# the Debian python when there is one: the tshark capture test runs the client as `nobody`, who
+# cannot reach a python under /root (pyenv)
+forward_py=python3
+[ -x /usr/bin/python3 ] && forward_py=/usr/bin/python3
+forward_home=$("$forward_py" -c 'import os, sys; print(os.path.dirname(sys.executable))')
 if ! "$forward_client/bin/python" -c 'import fluent.sender' 2>/dev/null \
+    || ! grep -qx "home = $forward_home" "$forward_client/pyvenv.cfg" \
     || [ "$("$forward_client/bin/pip" show fluent-logger 2>/dev/null | sed -n 's/^Version: //p')" != "$FLUENT_LOGGER_VERSION" ]; then
-    python3 -m venv "$forward_client"
+    "$forward_py" -m venv --clear "$forward_client"
     "$forward_client/bin/pip" install -q "fluent-logger==$FLUENT_LOGGER_VERSION"
 fi
 tshark -v 2>/dev/null | head -1
