@@ -235,6 +235,24 @@ pub fn remote_command(argv: &[String]) -> String {
 /// ssh's argument vector: host-key checking on, no password prompts, the reverse tunnel from the
 /// remote `remote_port` to the local receiver, and the quoted remote command.
 pub fn ssh_argv(args: &Args, local_port: u16, name: &str) -> Result<Vec<String>, CaptureError> {
+    let (mut argv, host) = ssh_base(args)?;
+    argv.extend(["-R".into(), format!("127.0.0.1:{}:127.0.0.1:{local_port}", args.remote_port)]);
+    argv.push("--".into());
+    argv.push(host);
+    argv.push(remote_command(&tracker_argv(args, args.remote_port, name)?));
+    Ok(argv)
+}
+
+/// ssh's argument vector that stops the remote container (`<runtime> stop <name>`) at the end of a
+/// capture: ending ssh alone would leave it running.
+pub fn ssh_stop_argv(args: &Args, name: &str) -> Result<Vec<String>, CaptureError> {
+    let (mut argv, host) = ssh_base(args)?;
+    argv.extend(["--".into(), host, remote_command(&[args.runtime.clone(), "stop".into(), name.to_string()])]);
+    Ok(argv)
+}
+
+/// ssh and its options, and the checked host.
+fn ssh_base(args: &Args) -> Result<(Vec<String>, String), CaptureError> {
     let host = args.ssh_host.as_deref().ok_or_else(|| option_error("an SSH capture needs --ssh-host"))?;
     check_ssh_word("host", host)?;
     let mut argv: Vec<String> =
@@ -264,11 +282,7 @@ pub fn ssh_argv(args: &Args, local_port: u16, name: &str) -> Result<Vec<String>,
         check_ssh_word("user", user)?;
         argv.extend(["-l".into(), user.clone()]);
     }
-    argv.extend(["-R".into(), format!("127.0.0.1:{}:127.0.0.1:{local_port}", args.remote_port)]);
-    argv.push("--".into());
-    argv.push(host.to_string());
-    argv.push(remote_command(&tracker_argv(args, args.remote_port, name)?));
-    Ok(argv)
+    Ok((argv, host.to_string()))
 }
 
 /// kubectl's argument vector: follow the logs of every Tracker pod, each line prefixed with its
@@ -357,7 +371,7 @@ fn supervise(child: &mut Child, stop: &AtomicBool, stop_argv: Option<Vec<String>
         }
         if stop.load(Ordering::SeqCst) {
             if let Some(argv) = stop_argv {
-                let _ = Command::new(&argv[0]).args(&argv[1..]).stdin(Stdio::null()).stdout(Stdio::null()).status();
+                run_bounded(&argv, Duration::from_secs(20));
             }
             let _ = child.kill();
             let _ = child.wait();
@@ -365,6 +379,23 @@ fn supervise(child: &mut Child, stop: &AtomicBool, stop_argv: Option<Vec<String>
         }
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+/// Runs a command to its end, or kills it after `limit`.
+fn run_bounded(argv: &[String], limit: Duration) {
+    let Ok(mut child) = Command::new(&argv[0]).args(&argv[1..]).stdin(Stdio::null()).stdout(Stdio::null()).spawn()
+    else {
+        return;
+    };
+    let start = std::time::Instant::now();
+    while start.elapsed() < limit {
+        if let Ok(Some(_)) = child.try_wait() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
 }
 
 fn failure(program: &str, status: ExitStatus, stderr: &Mutex<Vec<String>>) -> CaptureError {
@@ -415,8 +446,11 @@ pub fn capture(args: &Args) -> Result<(), CaptureError> {
     let mut child = spawn(&argv, Stdio::inherit())?;
     let program = if args.capture_type == CaptureType::Ssh { "ssh".to_string() } else { args.runtime.clone() };
     let stderr = relay_stderr(&mut child, &program);
-    let stop_argv =
-        (args.capture_type == CaptureType::Local).then(|| vec![args.runtime.clone(), "stop".into(), name.clone()]);
+    let stop_argv = match args.capture_type {
+        CaptureType::Local => Some(vec![args.runtime.clone(), "stop".into(), name.clone()]),
+        CaptureType::Ssh => Some(ssh_stop_argv(args, &name)?),
+        CaptureType::Kubernetes => None,
+    };
     let status = supervise(&mut child, &stop, stop_argv);
     stop.store(true, Ordering::SeqCst);
     let sink_ok = receiving.join().unwrap_or(false);

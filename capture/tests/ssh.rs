@@ -82,9 +82,21 @@ fn capture(
     options: &str,
     fifo: &Fifo,
 ) -> Output {
+    capture_command(dir, sshd, known_hosts, runtime, image, options, fifo).output().unwrap()
+}
+
+fn capture_command(
+    dir: &TempDir,
+    sshd: &Sshd,
+    known_hosts: &Path,
+    runtime: &Path,
+    image: &str,
+    options: &str,
+    fifo: &Fifo,
+) -> Command {
     let (remote_port, local_port) = (free_port(), free_port());
-    Command::new(CAPTURE)
-        .args(["--capture", "--extcap-interface", "tracker-capture", "--fifo"])
+    let mut cmd = Command::new(CAPTURE);
+    cmd.args(["--capture", "--extcap-interface", "tracker-capture", "--fifo"])
         .arg(&fifo.path)
         .args([
             "--capture-type",
@@ -103,9 +115,8 @@ fn capture(
         .arg("--runtime")
         .arg(runtime)
         .args(["--image", image, "--tracker-options", options])
-        .args(["--remote-port", &remote_port.to_string(), "--receiver-port", &local_port.to_string()])
-        .output()
-        .unwrap()
+        .args(["--remote-port", &remote_port.to_string(), "--receiver-port", &local_port.to_string()]);
+    cmd
 }
 
 fn show(out: &Output, sshd: &Sshd) -> String {
@@ -155,6 +166,25 @@ fn remote_capture_over_a_real_sshd() {
     assert!(argv[at_image + 2].starts_with("forward:tcp://127.0.0.1:") && argv[at_image + 2].ends_with("?tag=tracker"));
     assert_eq!(&argv[at_image + 3..], &hostile[..], "hostile values through the remote shell");
     assert!(!marker.exists(), "a hostile value was executed on the remote side");
+
+    // stopping the capture (SIGTERM, as Wireshark does) stops the remote container too
+    let stopper = dir.join("stopper");
+    std::fs::create_dir_all(&stopper).unwrap();
+    let sleeper = standin_runtime(&stopper, "while :; do sleep 0.1; done");
+    let fifo = Fifo::new_named(&dir, "stop.fifo");
+    let mut cmd = capture_command(&dir, &sshd, &known, &sleeper, "img", "", &fifo);
+    let child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let pid = child.id();
+    let start = std::time::Instant::now();
+    while !stopper.join("argv-run").exists() {
+        assert!(start.elapsed() < Duration::from_secs(20), "the remote runtime was not started");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(Command::new("kill").args(["-TERM", &pid.to_string()]).status().unwrap().success());
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", show(&out, &sshd));
+    assert_eq!(recorded_argv(&stopper.join("argv-stop")), ["stop".to_string(), format!("trackershark-{pid}")]);
+    assert_eq!(fifo.lines(), Vec::<String>::new());
 
     // (b) no key for the host, then a different key: refused before the remote command runs
     std::fs::remove_file(dir.join("argv-run")).unwrap();

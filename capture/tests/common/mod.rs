@@ -153,8 +153,9 @@ pub fn recorded_argv(path: &Path) -> Vec<String> {
     v
 }
 
-/// A stand-in container runtime: records each call's argv in `<dir>/argv-<subcommand>` and, for
-/// `run`, finds the Forward port in Tracker's `--output` and runs `on_run` (bash) with `$port` set.
+/// A stand-in container runtime: records each call's argv in `<dir>/argv-<subcommand>`; for `run`,
+/// finds the Forward port in Tracker's `--output` and runs `on_run` (bash) with `$port` set; `stop`
+/// kills what `run` runs.
 pub fn standin_runtime(dir: &Path, on_run: &str) -> PathBuf {
     let path = dir.join("bin/docker");
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -164,7 +165,10 @@ pub fn standin_runtime(dir: &Path, on_run: &str) -> PathBuf {
         &format!(
             r#"#!/bin/bash
 printf '%s\0' "$@" > "{record}/argv-$1"
+# like a container runtime, `stop` ends what `run` started
+if [ "$1" = stop ] && [ -f "{record}/run.pid" ]; then kill "$(cat "{record}/run.pid")"; fi
 if [ "$1" = run ]; then
+    echo $$ > "{record}/run.pid"
     for a in "$@"; do
         case "$a" in forward:tcp://127.0.0.1:*) port=${{a#forward:tcp://127.0.0.1:}}; port=${{port%%\?*}} ;; esac
     done
