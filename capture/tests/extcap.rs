@@ -322,3 +322,52 @@ impl ParseArgs for Args {
         Args::try_parse_from(std::iter::once("trackershark-capture").chain(args.iter().copied())).unwrap()
     }
 }
+
+/// Wireshark closing the fifo (the capture stopped, or Wireshark died) ends the capture and stops
+/// the container, even while Tracker is still sending.
+#[test]
+fn a_closed_fifo_ends_the_capture_and_stops_the_container() {
+    let dir = TempDir::new("closed");
+    let lines = sample_lines(5);
+    let lines_file = dir.join("lines.txt");
+    // many events, slowly: the capture is still receiving when the fifo closes
+    write_lines(&lines_file, &lines.iter().cycle().take(200).cloned().collect::<Vec<_>>());
+    let on_run = format!(
+        "{} {} \"$port\" message-ack {} 0.05; while :; do sleep 0.1; done",
+        shell_words::quote(&forward_python().display().to_string()),
+        shell_words::quote(&forward_client_script().display().to_string()),
+        shell_words::quote(&lines_file.display().to_string())
+    );
+    let runtime = standin_runtime(dir.path(), &on_run);
+    let fifo = dir.join("short.fifo");
+    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || {
+            use std::io::Read as _;
+            let mut f = std::fs::File::open(fifo).unwrap();
+            // the section header, the interface and a few packets, then Wireshark goes away
+            let mut buf = vec![0u8; 2000];
+            f.read_exact(&mut buf).unwrap();
+        })
+    };
+    let mut child = Command::new(CAPTURE)
+        .args(["--capture", "--fifo"])
+        .arg(&fifo)
+        .arg("--runtime")
+        .arg(&runtime)
+        .args(["--receiver-port", &free_port().to_string()])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    reader.join().unwrap();
+    let start = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        assert!(start.elapsed() < Duration::from_secs(20), "the capture went on after the fifo closed");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("cannot write the capture") || err.contains("capture output closed"), "{err}");
+    assert_eq!(recorded_argv(&dir.join("argv-stop"))[0], "stop");
+}
