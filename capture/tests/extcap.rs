@@ -148,7 +148,7 @@ fn sigterm_stops_the_container_by_name() {
         assert!(start.elapsed() < Duration::from_secs(10), "the runtime was not started");
         std::thread::sleep(Duration::from_millis(50));
     }
-    assert!(Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap().success());
+    terminate(child.id());
     let start = Instant::now();
     let status = loop {
         if let Some(s) = child.try_wait().unwrap() {

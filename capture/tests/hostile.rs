@@ -242,7 +242,7 @@ fn hostile_clients_cannot_crash_the_receiver_or_exhaust_its_memory() {
         String::from_utf8_lossy(&good.stdout),
         String::from_utf8_lossy(&good.stderr)
     );
-    assert!(Command::new("kill").args(["-TERM", &pid.to_string()]).status().unwrap().success());
+    terminate(pid);
     assert!(capture.wait().unwrap().success());
     assert_eq!(fifo.lines(), lines, "exactly the good client's events");
     let log = std::fs::read_to_string(dir.join("stderr.txt")).unwrap();

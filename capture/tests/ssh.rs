@@ -180,7 +180,7 @@ fn remote_capture_over_a_real_sshd() {
         assert!(start.elapsed() < Duration::from_secs(20), "the remote runtime was not started");
         std::thread::sleep(Duration::from_millis(50));
     }
-    assert!(Command::new("kill").args(["-TERM", &pid.to_string()]).status().unwrap().success());
+    terminate(pid);
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success(), "{}", show(&out, &sshd));
     assert_eq!(recorded_argv(&stopper.join("argv-stop")), ["stop".to_string(), format!("trackershark-{pid}")]);

@@ -216,3 +216,9 @@ pub fn report(name: &str, row: &str) {
     let mut f = std::fs::OpenOptions::new().create(true).append(true).open(dir.join(name)).unwrap();
     writeln!(f, "{row}").unwrap();
 }
+
+/// Sends SIGTERM, as Wireshark does to stop an extcap (bash's own `kill`: no procps needed).
+pub fn terminate(pid: u32) {
+    let status = Command::new("bash").args(["-c", "kill -TERM \"$1\"", "kill", &pid.to_string()]).status().unwrap();
+    assert!(status.success(), "kill -TERM {pid}");
+}
