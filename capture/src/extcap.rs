@@ -572,3 +572,59 @@ pub fn run(args: &Args, out: &mut dyn Write) -> Result<(), CaptureError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> Args {
+        Args::try_parse_from(std::iter::once("trackershark-capture").chain(list.iter().copied())).unwrap()
+    }
+
+    #[test]
+    fn unbalanced_quotes_and_option_like_images_are_refused() {
+        assert!(tracker_options("--filter 'comm=x").is_err());
+        assert_eq!(tracker_options(r#"-f "a b" c\ d"#).unwrap(), ["-f", "a b", "c d"]);
+        assert!(tracker_argv(&args(&["--image=--privileged"]), 4000, "n").is_err());
+        assert!(tracker_argv(&args(&["--runtime="]), 4000, "n").is_err());
+    }
+
+    #[test]
+    fn ssh_options_and_tunnel() {
+        let a = args(&[
+            "--capture-type=ssh",
+            "--ssh-host=h.example",
+            "--ssh-port=2222",
+            "--ssh-user=u",
+            "--ssh-identity=/k/id key",
+            "--ssh-known-hosts=/k/known",
+            "--remote-port=4100",
+        ]);
+        let argv = ssh_argv(&a, 5000, "trackershark-1").unwrap();
+        let text = argv.join(" ");
+        for part in [
+            "-o StrictHostKeyChecking=yes",
+            "-o BatchMode=yes",
+            "-p 2222",
+            "-o UserKnownHostsFile=/k/known",
+            "-i /k/id key",
+            "-l u",
+            "-R 127.0.0.1:4100:127.0.0.1:5000 -- h.example",
+        ] {
+            assert!(text.contains(part), "{part} not in {text}");
+        }
+        assert!(argv.last().unwrap().contains("'forward:tcp://127.0.0.1:4100?tag=tracker'"), "{text}");
+        let stop = ssh_stop_argv(&a, "trackershark-1").unwrap();
+        assert_eq!(&stop[stop.len() - 3..], ["--", "h.example", "docker stop trackershark-1"]);
+        assert!(ssh_argv(&args(&["--ssh-host=h", "--ssh-known-hosts=/a b"]), 1, "n").is_err());
+        assert!(ssh_argv(&args(&["--capture-type=ssh"]), 1, "n").is_err());
+    }
+
+    #[test]
+    fn kubectl_follows_the_daemonset_by_default() {
+        assert_eq!(
+            kubectl_argv(&args(&[])).unwrap(),
+            ["kubectl", "logs", "--follow", "--prefix", "--tail=-1", "--namespace=tracee", "daemonset/tracee"]
+        );
+    }
+}
