@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs the engine's fuzz properties (engine/tests/fuzz.rs) beyond CI's short slice:
+# Runs the fuzz properties of the engine (engine/tests/fuzz.rs) and of the capture's Forward decoder
+# (capture/tests/fuzz.rs) beyond CI's short slice:
 #   bash scripts/fuzz.sh --cases 1000000     each property that many cases (seed 7, as in CI)
 #   bash scripts/fuzz.sh --seconds 3600      rounds of 50,000 cases per property, a new seed each
 #                                            round, until the time is up
@@ -9,7 +10,10 @@ cd "$(dirname "$0")/.."
 mode=${1:---cases}
 amount=${2:-100000}
 rm -f target/reports/fuzz.md
-run() { PROPTEST_CASES="$1" TRACKERSHARK_FUZZ_SEED="$2" cargo test --release --locked -p trackershark-engine --test fuzz; }
+run() {
+    PROPTEST_CASES="$1" TRACKERSHARK_FUZZ_SEED="$2" cargo test --release --locked -p trackershark-engine --test fuzz
+    PROPTEST_CASES="$1" TRACKERSHARK_FUZZ_SEED="$2" cargo test --release --locked -p trackershark-capture --test fuzz
+}
 case "$mode" in
     --cases) run "$amount" 7 ;;
     --seconds)

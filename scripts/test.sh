@@ -66,11 +66,19 @@ bash bench/run.sh 500 --smoke
     echo "| --- | --- | --- | --- | --- |"
     cat target/reports/malformed.md
     echo
-    echo "Fuzzing of the engine (engine/tests/fuzz.rs, deterministic CI slice; longer runs: scripts/fuzz.sh)."
+    echo "Fuzzing of the engine (engine/tests/fuzz.rs) and of the live capture's Forward decoder"
+    echo "(capture/tests/fuzz.rs), deterministic CI slice; longer runs: scripts/fuzz.sh."
     echo
     echo "| property | cases | failures |"
     echo "| --- | --- | --- |"
     cat target/reports/fuzz.md
+    echo
+    echo "Hostile Forward clients against the live-capture receiver (capture/tests/hostile.rs), all"
+    echo "against one capture process while a well-behaved client sends events."
+    echo
+    echo "| client | outcome | detail |"
+    echo "| --- | --- | --- |"
+    cat target/reports/capture.md
 } > tests/ROBUSTNESS.md
 
 table=$(printf '| Wireshark | Lua ABI | Last matrix run (%s) |\n| --- | --- | --- |\n' "$(date -u +%Y-%m-%d)"; printf '%s\n' "${rows[@]}")
