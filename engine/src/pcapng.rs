@@ -77,26 +77,88 @@ pub struct ConvertStats {
     pub other_packets: u64,
 }
 
-/// Writes every line of a Tracker JSON log as a packet. Log lines and blank lines are left out and
-/// counted; anything else is kept. `progress` is called with the bytes read so far.
+/// Writes event lines as packets, one at a time: the converter and the live capture share it, so
+/// a captured event is the same packet as the converted one. Log lines and blank lines are left out
+/// and counted; anything else is kept (the dissector flags what is no event). A line without a
+/// time keeps the previous one, so the capture stays in order.
+pub struct EventWriter<W: Write> {
+    writer: PcapNgWriter<W>,
+    header: Vec<u8>,
+    last_time: Duration,
+    pub stats: ConvertStats,
+}
+
+impl<W: Write> EventWriter<W> {
+    /// Writes the section header and the events' interface.
+    pub fn new(output: W) -> Result<Self, PcapngError> {
+        let mut writer = PcapNgWriter::new(output)?;
+        let mut idb = InterfaceDescriptionBlock::new(DataLink::WIRESHARK_UPPER_PDU, 0);
+        idb.options = vec![
+            InterfaceDescriptionOption::IfName(Cow::Borrowed("tracker")),
+            InterfaceDescriptionOption::IfDescription(Cow::Borrowed("Tracker events (JSON)")),
+            InterfaceDescriptionOption::IfTsResol(9),
+        ];
+        writer.write_pcapng_block(idb)?;
+        Ok(EventWriter { writer, header: frame_header(), last_time: Duration::ZERO, stats: ConvertStats::default() })
+    }
+
+    /// Writes one line (without its terminator); `fallback` is the time of a line that has none
+    /// (e.g. the time the event was received), else the previous line's is kept.
+    pub fn write_line(&mut self, line: &[u8], fallback: Option<Duration>) -> Result<(), PcapngError> {
+        let info = classify(line);
+        match info.kind {
+            LineKind::Log => {
+                self.stats.log_lines += 1;
+                return Ok(());
+            }
+            LineKind::Blank => {
+                self.stats.blank_lines += 1;
+                return Ok(());
+            }
+            LineKind::Garbage => self.stats.malformed += 1,
+            LineKind::Event => self.stats.events += 1,
+        }
+        match info.time.filter(|t| t.secs >= 0) {
+            Some(t) => self.last_time = Duration::new(t.secs as u64, t.nanos),
+            None => {
+                if let Some(t) = fallback {
+                    self.last_time = t;
+                }
+            }
+        }
+        let mut data = Vec::with_capacity(self.header.len() + line.len());
+        data.extend_from_slice(&self.header);
+        data.extend_from_slice(line);
+        let epb = EnhancedPacketBlock {
+            interface_id: 0,
+            timestamp: self.last_time,
+            original_len: data.len() as u32,
+            data: Cow::Owned(data),
+            options: vec![],
+        };
+        self.writer.write_pcapng_block(epb)?;
+        Ok(())
+    }
+
+    pub fn flush(&mut self) -> Result<(), PcapngError> {
+        Ok(self.writer.get_mut().flush()?)
+    }
+
+    pub fn into_inner(self) -> W {
+        self.writer.into_inner()
+    }
+}
+
+/// Writes every line of a Tracker JSON log as a packet (see [`EventWriter`]). `progress` is called
+/// with the bytes read so far.
 pub fn json_to_pcapng<R: BufRead, W: Write>(
     mut input: R,
     output: W,
     mut progress: impl FnMut(u64),
 ) -> Result<ConvertStats, PcapngError> {
-    let mut writer = PcapNgWriter::new(output)?;
-    let mut idb = InterfaceDescriptionBlock::new(DataLink::WIRESHARK_UPPER_PDU, 0);
-    idb.options = vec![
-        InterfaceDescriptionOption::IfName(Cow::Borrowed("tracker")),
-        InterfaceDescriptionOption::IfDescription(Cow::Borrowed("Tracker events (JSON)")),
-        InterfaceDescriptionOption::IfTsResol(9),
-    ];
-    writer.write_pcapng_block(idb)?;
-    let header = frame_header();
-    let mut stats = ConvertStats::default();
+    let mut writer = EventWriter::new(output)?;
     let mut buf = Vec::new();
     let mut read = 0u64;
-    let mut last_time = Duration::ZERO;
     loop {
         buf.clear();
         let n = input.read_until(b'\n', &mut buf)?;
@@ -104,39 +166,11 @@ pub fn json_to_pcapng<R: BufRead, W: Write>(
             break;
         }
         read += n as u64;
-        let line = strip_newline(&buf);
-        let info = classify(line);
-        match info.kind {
-            LineKind::Log => {
-                stats.log_lines += 1;
-                continue;
-            }
-            LineKind::Blank => {
-                stats.blank_lines += 1;
-                continue;
-            }
-            LineKind::Garbage => stats.malformed += 1,
-            LineKind::Event => stats.events += 1,
-        }
-        // a line without a time keeps the previous one, so the file stays in order
-        if let Some(t) = info.time.filter(|t| t.secs >= 0) {
-            last_time = Duration::new(t.secs as u64, t.nanos);
-        }
-        let mut data = Vec::with_capacity(header.len() + line.len());
-        data.extend_from_slice(&header);
-        data.extend_from_slice(line);
-        let epb = EnhancedPacketBlock {
-            interface_id: 0,
-            timestamp: last_time,
-            original_len: data.len() as u32,
-            data: Cow::Owned(data),
-            options: vec![],
-        };
-        writer.write_pcapng_block(epb)?;
+        writer.write_line(strip_newline(&buf), None)?;
         progress(read);
     }
-    writer.into_inner().flush()?;
-    Ok(stats)
+    writer.flush()?;
+    Ok(writer.stats)
 }
 
 fn strip_newline(buf: &[u8]) -> &[u8] {
