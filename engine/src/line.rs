@@ -2,8 +2,7 @@
 //! or something else; where its JSON starts (after a `kubectl logs --prefix`/`--timestamps` prefix);
 //! and its time.
 
-use serde::Deserialize;
-use serde_json::value::RawValue;
+use jiter::{Jiter, Peek};
 
 use crate::args::time_value;
 use crate::json;
@@ -30,59 +29,107 @@ pub struct LineInfo {
     pub time: Option<Timestamp>,
 }
 
-/// Top-level keys that tell events from log lines; everything else is skipped while parsing.
-#[derive(Deserialize)]
+/// The top-level keys that tell events from log lines, and the time, read in one pass over a JSON
+/// object whose other values are skipped, not built.
+#[derive(Default)]
 struct Probe<'a> {
-    #[serde(borrow)]
-    timestamp: Option<&'a RawValue>,
-    #[serde(borrow, rename = "Context")]
-    context: Option<&'a RawValue>,
-    #[serde(rename = "eventName")]
-    event_name: Option<&'a RawValue>,
-    #[serde(rename = "eventId")]
-    event_id: Option<&'a RawValue>,
-    #[serde(rename = "eventID")]
-    event_id_old: Option<&'a RawValue>,
-    name: Option<&'a RawValue>,
-    workload: Option<&'a RawValue>,
-    data: Option<&'a RawValue>,
-    threat: Option<&'a RawValue>,
-    policies: Option<&'a RawValue>,
-    #[serde(rename = "SigMetadata")]
-    sig_metadata: Option<&'a RawValue>,
-    level: Option<&'a RawValue>,
-    #[serde(rename = "L")]
-    level_short: Option<&'a RawValue>,
-    msg: Option<&'a RawValue>,
-    #[serde(rename = "M")]
-    msg_short: Option<&'a RawValue>,
+    /// Which of [`PROBE_KEYS`] the object has.
+    keys: u32,
+    /// The raw `timestamp` value, or a finding's `Context.timestamp`.
+    timestamp: Option<&'a str>,
+    context_timestamp: Option<&'a str>,
 }
 
-impl Probe<'_> {
+const PROBE_KEYS: [&str; 15] = [
+    "timestamp",
+    "Context",
+    "eventName",
+    "eventId",
+    "eventID",
+    "name",
+    "workload",
+    "data",
+    "threat",
+    "policies",
+    "SigMetadata",
+    "level",
+    "L",
+    "msg",
+    "M",
+];
+
+fn bit(key: &str) -> u32 {
+    PROBE_KEYS.iter().position(|k| *k == key).map_or(0, |i| 1 << i)
+}
+
+impl<'a> Probe<'a> {
+    /// Reads a JSON object (and checks the whole text is valid JSON); `None` for anything else.
+    fn read(text: &'a str) -> Option<Probe<'a>> {
+        let mut j = Jiter::new(text.as_bytes());
+        if j.peek().ok()? != Peek::Object {
+            return None;
+        }
+        let mut probe = Probe::default();
+        let mut key = j.known_object().ok()?.map(bit);
+        while let Some(b) = key {
+            let peek = j.peek().ok()?;
+            let start = j.current_index();
+            if b == bit("Context") && peek == Peek::Object && probe.keys & b == 0 {
+                probe.context_timestamp = Self::inner_timestamp(&mut j, text)?;
+            } else {
+                j.known_skip(peek).ok()?;
+            }
+            if b == bit("timestamp") && probe.keys & b == 0 {
+                probe.timestamp = Some(&text[start..j.current_index()]);
+            }
+            probe.keys |= b;
+            key = j.next_key().ok()?.map(bit);
+        }
+        j.finish().ok()?;
+        Some(probe)
+    }
+
+    /// The raw `timestamp` inside an object (a finding's context), the rest skipped.
+    fn inner_timestamp(j: &mut Jiter<'a>, text: &'a str) -> Option<Option<&'a str>> {
+        let mut found = None;
+        let mut key = j.known_object().ok()?.map(|k| k == "timestamp");
+        while let Some(is_time) = key {
+            let peek = j.peek().ok()?;
+            let start = j.current_index();
+            j.known_skip(peek).ok()?;
+            if is_time && found.is_none() {
+                found = Some(&text[start..j.current_index()]);
+            }
+            key = j.next_key().ok()?.map(|k| k == "timestamp");
+        }
+        Some(found)
+    }
+
+    fn has(&self, key: &str) -> bool {
+        self.keys & bit(key) != 0
+    }
+
     fn is_event(&self) -> bool {
-        self.event_name.is_some()
-            || self.event_id.is_some()
-            || self.event_id_old.is_some()
-            || (self.context.is_some() && self.sig_metadata.is_some())
-            || (self.name.is_some()
-                && (self.workload.is_some()
-                    || self.data.is_some()
-                    || self.threat.is_some()
-                    || self.policies.is_some()
-                    || self.timestamp.is_some()))
+        self.has("eventName")
+            || self.has("eventId")
+            || self.has("eventID")
+            || (self.has("Context") && self.has("SigMetadata"))
+            || (self.has("name")
+                && (self.has("workload")
+                    || self.has("data")
+                    || self.has("threat")
+                    || self.has("policies")
+                    || self.has("timestamp")))
     }
 
     fn is_log(&self) -> bool {
-        (self.level.is_some() || self.level_short.is_some()) && (self.msg.is_some() || self.msg_short.is_some())
+        (self.has("level") || self.has("L")) && (self.has("msg") || self.has("M"))
     }
 
     fn time(&self) -> Option<Timestamp> {
-        let raw = self.timestamp.or_else(|| {
-            // a finding carries the time inside its context
-            let ctx: Probe = serde_json::from_str(self.context?.get()).ok()?;
-            ctx.timestamp
-        })?;
-        time_value(&json::parse(raw.get()).ok()?)
+        // a finding carries the time inside its context
+        let raw = self.timestamp.or(self.context_timestamp)?;
+        time_value(&json::parse(raw).ok()?)
     }
 }
 
@@ -106,22 +153,13 @@ pub fn classify(line: &[u8]) -> LineInfo {
     let Ok(text) = std::str::from_utf8(&line[json_start..]) else {
         return info;
     };
-    match serde_json::from_str::<Probe>(text) {
-        Ok(p) if p.is_event() => {
+    match Probe::read(text) {
+        Some(p) if p.is_event() => {
             info.kind = LineKind::Event;
             info.time = p.time();
         }
-        Ok(p) if p.is_log() => info.kind = LineKind::Log,
-        Ok(_) => {}
-        // duplicate keys trip the probe; the full parser keeps them
-        Err(_) => {
-            if let Ok(j) = json::parse(text) {
-                if crate::schema::Format::detect(&j).is_some() {
-                    info.kind = LineKind::Event;
-                    info.time = j.get("timestamp").and_then(time_value);
-                }
-            }
-        }
+        Some(p) if p.is_log() => info.kind = LineKind::Log,
+        _ => {}
     }
     info
 }
@@ -211,6 +249,15 @@ mod tests {
         assert_eq!(&line[info.json_start..info.json_start + 1], b"{");
         assert_eq!(classify(br#"[1,2] {"eventName":"x"}"#).kind, LineKind::Event);
         assert_eq!(classify(br#"["x"] {"eventName":"x"}"#).kind, LineKind::Garbage);
+    }
+
+    #[test]
+    fn duplicate_keys_and_trailing_text() {
+        let info = classify(br#"{"timestamp":7,"eventName":"a","timestamp":9,"eventName":"b"}"#);
+        assert_eq!((info.kind, info.time), (LineKind::Event, Some(Timestamp { secs: 0, nanos: 7 })));
+        assert_eq!(classify(br#"{"eventName":"a"} x"#).kind, LineKind::Garbage);
+        assert_eq!(classify(br#"{"eventName":"a","args":[1,}"#).kind, LineKind::Garbage);
+        assert_eq!(classify(br#"{"eventName":"a\u0001"}"#).kind, LineKind::Event);
     }
 
     #[test]
