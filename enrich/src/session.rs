@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use trackershark_engine::{Dissection, Expert, ExpertKind, FieldId, Item, Value};
+use trackershark_engine::{Catalog, Dissection, Expert, ExpertKind, FieldId, Item, Value};
 
 use crate::rules::Registry;
 
@@ -157,6 +157,9 @@ impl Session {
                 }),
             }
         }
-        d.items.extend(added);
+        // before the hidden mirrors of native fields, which stay last (the Lua plugin adds them)
+        let cat = Catalog::get();
+        let at = d.items.iter().position(|i| cat.is_native(i.field)).unwrap_or(d.items.len());
+        d.items.splice(at..at, added);
     }
 }

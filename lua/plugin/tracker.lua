@@ -35,8 +35,6 @@ local time_ids = {}
 local address_ids = {} -- id -> Address constructor (values come as text)
 local bytes_ids = {}   -- ids of byte-string fields
 local hidden_ids = {}  -- native fields: there for filters, not shown
-local column_ids = {}  -- native address fields that also fill the Source/Destination columns
-local columns_of = { ["ip.src"] = "src", ["ipv6.src"] = "src", ["ip.dst"] = "dst", ["ipv6.dst"] = "dst" }
 
 local makers = {
     none = function(d) return ProtoField.none(d.abbrev, d.name, d.description) end,
@@ -69,7 +67,6 @@ for id, d in ipairs(field_defs) do
         elseif d.type == "bytes" then bytes_ids[id] = true
         elseif address_of[d.type] then address_ids[id] = address_of[d.type] end
         if d.hidden then hidden_ids[id] = true end
-        column_ids[id] = columns_of[d.abbrev]
     end
 end
 proto.fields = registered
@@ -149,10 +146,7 @@ local function add_items(r, tvb, pinfo, stack, no_bytes)
             item = parent:add(pf[id], range, v)
         end
         if t[i] then item:set_text(t[i]) end
-        if hidden_ids[id] then
-            item:set_hidden()
-            if column_ids[id] then pinfo[column_ids[id]] = v end
-        end
+        if hidden_ids[id] then item:set_hidden() end
         if no_bytes then item:set_generated() end
         stack[d[i] + 2] = item
         items[i] = item
@@ -173,9 +167,13 @@ function proto.dissector(tvb, pinfo, tree)
     end
     pinfo.cols.protocol = r.proto
     pinfo.cols.info = r.info
+    -- Source/Destination: the event's addresses (the mirrored ip(v6).src/dst), as for a packet
+    if r.src then pinfo.src = (r.src6 and Address.ipv6 or Address.ip)(r.src) end
+    if r.dst then pinfo.dst = (r.dst6 and Address.ipv6 or Address.ip)(r.dst) end
     if r.label then root:set_text(r.label) end
 
-    -- what the engine left to this file: every item (Lua walk) or the hidden native mirrors
+    -- what the engine left to this file: every item (Lua walk), or the hidden mirrors of native
+    -- fields where they are of use (a shown tree, a filter or column naming one)
     local items = add_items(r, tvb, pinfo, { tree, root }, false)
     if r.e then
         for _, e in ipairs(r.e) do

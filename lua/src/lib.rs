@@ -190,8 +190,8 @@ fn dissect(
                     let d = cached_dissection(&mut state.cache, frame, bytes);
                     // SAFETY: as above
                     return match unsafe { tree.write(&d, &target) } {
-                        Some(end) => to_lua(lua, &d, end, false),
-                        None => to_lua(lua, &d, 1, true),
+                        Some(mirrors) => to_lua(lua, &d, Pick::Only(&mirrors)),
+                        None => to_lua(lua, &d, Pick::From(1)),
                     };
                 }
             }
@@ -200,7 +200,7 @@ fn dissect(
                 return Err(LuaError::runtime("no line given and the native tree is off"));
             };
             let d = cached_dissection(&mut state.cache, frame, &line.as_bytes());
-            to_lua(lua, &d, 1, true)
+            to_lua(lua, &d, Pick::From(1))
         })
     })
 }
@@ -258,16 +258,20 @@ fn native_writer(pf: &LuaTable, defs: &LuaTable, pe: &LuaTable, edefs: &LuaTable
     for (i, def) in defs.sequence_values::<LuaTable>().enumerate() {
         let def = def?;
         let ftype: String = def.get("type")?;
-        let hidden: Option<bool> = def.get("hidden")?;
         let ftype = match ftype_named(&ftype) {
-            Some(t) if t != FieldType::Protocol && hidden != Some(true) => t,
-            // the root is the plugin's, and the hidden mirrors are its to add (and to hide)
+            Some(t) if t != FieldType::Protocol => t,
+            // the root is the plugin's
             _ => {
                 fields.push(None);
                 continue;
             }
         };
-        fields.push(Some((struct_of(pf.raw_get(i + 1)?)?, def.get::<String>("abbrev")?, ftype)));
+        fields.push(Some(native::Field {
+            address: struct_of(pf.raw_get(i + 1)?)?,
+            abbrev: def.get("abbrev")?,
+            ftype,
+            hidden: def.get::<Option<bool>>("hidden")? == Some(true),
+        }));
     }
     let mut experts = Vec::new();
     for (i, def) in edefs.sequence_values::<LuaTable>().enumerate() {
@@ -307,24 +311,59 @@ fn cache_stats(lua: &Lua, _: ()) -> LuaResult<LuaMultiValue> {
 /// or nil when the description is not a Tracker capture context.
 fn context(lua: &Lua, description: LuaString) -> LuaResult<LuaMultiValue> {
     guarded(lua, || match engine::network::capture_context(&description.to_str()?) {
-        Some(d) => Ok(LuaValue::Table(to_lua(lua, &d, 0, true)?)),
+        Some(d) => Ok(LuaValue::Table(to_lua(lua, &d, Pick::From(0))?)),
         None => Ok(LuaNil),
     })
 }
 
-/// The dissection as the plugin walks it (see `dissect`): the items from `first` on; when
-/// `walked_in_lua`, also the root's text and the experts (their items numbered as the returned
-/// ones, 0 for anything before), which the native writer adds itself otherwise.
-fn to_lua(lua: &Lua, d: &Dissection, first: usize, walked_in_lua: bool) -> LuaResult<LuaTable> {
+/// The items the plugin adds itself: every item from an index on when it walks the tree in Lua
+/// (with the root's text and the experts), or only some (the mirrors the native writer left).
+enum Pick<'a> {
+    From(usize),
+    Only(&'a [usize]),
+}
+
+/// The Source/Destination columns: the last mirrored `ip(v6).src` / `ip(v6).dst` of the event,
+/// with whether it is IPv6.
+fn address_columns(d: &Dissection) -> [Option<(&str, bool)>; 2] {
+    let cat = Catalog::get();
+    let mut columns = [None, None];
+    for item in d.items.iter().filter(|i| cat.is_native(i.field)) {
+        let Value::Str(text) = &item.value else { continue };
+        let (column, v6) = match cat.def(item.field).abbrev.as_str() {
+            "ip.src" => (0, false),
+            "ipv6.src" => (0, true),
+            "ip.dst" => (1, false),
+            "ipv6.dst" => (1, true),
+            _ => continue,
+        };
+        columns[column] = Some((text.as_str(), v6));
+    }
+    columns
+}
+
+/// The dissection as the plugin uses it (see `dissect`).
+fn to_lua(lua: &Lua, d: &Dissection, pick: Pick) -> LuaResult<LuaTable> {
     let r = lua.create_table()?;
     r.set("proto", d.protocol)?;
     r.set("info", d.info.as_str())?;
+    let [src, dst] = address_columns(d);
+    for (key, column) in [("src", src), ("dst", dst)] {
+        if let Some((text, v6)) = column {
+            r.set(key, text)?;
+            r.set(if key == "src" { "src6" } else { "dst6" }, v6)?;
+        }
+    }
+    let walked_in_lua = matches!(pick, Pick::From(_));
     if walked_in_lua {
         if let Some(label) = d.items.first().and_then(|i| i.label.as_deref()) {
             r.set("label", label)?;
         }
     }
-    let items = d.items.get(first..).unwrap_or_default();
+    let items: Vec<&engine::Item> = match pick {
+        Pick::From(first) => d.items.get(first..).unwrap_or_default().iter().collect(),
+        Pick::Only(indices) => indices.iter().filter_map(|&i| d.items.get(i)).collect(),
+    };
     r.set("n", items.len())?;
     if let Some(p) = &d.packet {
         r.set("pkt", lua.create_string(&p.bytes)?)?;
@@ -368,10 +407,11 @@ fn to_lua(lua: &Lua, d: &Dissection, first: usize, walked_in_lua: bool) -> LuaRe
     for (k, tbl) in [("f", f), ("d", dep), ("o", o), ("l", l), ("v", v), ("x", x), ("t", t)] {
         r.set(k, tbl)?;
     }
-    if walked_in_lua {
+    if let Pick::From(first) = pick {
         let e = lua.create_table()?;
         for ex in &d.experts {
             let entry = lua.create_table()?;
+            // numbered as the returned items; 0 (the root) for anything before them
             let item = ex.item.filter(|&k| k >= first).map_or(0, |k| k - first + 1);
             entry.raw_set(1, item)?;
             entry.raw_set(2, kind_index(ex.kind))?;

@@ -13,7 +13,7 @@
 //! event too big for Wireshark's per-packet item limit is left to the Lua walk, where a throw is
 //! Wireshark's to catch.
 
-use std::ffi::{c_char, c_int, c_uint, c_void, CString};
+use std::ffi::{c_char, c_int, c_uint, c_void, CStr};
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use trackershark_engine::{Dissection, ExpertKind, FieldType, Value};
@@ -33,7 +33,8 @@ struct NsTime {
 /// The libwireshark functions used, resolved from the running process.
 struct Api {
     _process: libloading::os::unix::Library,
-    registrar_id: unsafe extern "C" fn(*const c_char) -> c_int,
+    registrar_abbrev: unsafe extern "C" fn(c_int) -> *const c_char,
+    is_referenced: unsafe extern "C" fn(Ptr, c_int) -> c_int,
     add_item: unsafe extern "C" fn(Ptr, c_int, Ptr, c_int, c_int, c_uint) -> Ptr,
     add_string: unsafe extern "C" fn(Ptr, c_int, Ptr, c_int, c_int, *const c_char) -> Ptr,
     // the value is 32 bits wide before 4.2 and 64 after; passed in a register either way
@@ -63,7 +64,8 @@ impl Api {
             };
         }
         Ok(Api {
-            registrar_id: sym!("proto_registrar_get_id_byname"),
+            registrar_abbrev: sym!("proto_registrar_get_abbrev"),
+            is_referenced: sym!("proto_field_is_referenced"),
             add_item: sym!("proto_tree_add_item"),
             add_string: sym!("proto_tree_add_string"),
             add_boolean: sym!("proto_tree_add_boolean"),
@@ -83,23 +85,33 @@ impl Api {
         })
     }
 
-    fn registrar_id(&self, abbrev: &str) -> c_int {
-        match CString::new(abbrev) {
-            // SAFETY: a NUL-terminated name; the function only reads it
-            Ok(name) => unsafe { (self.registrar_id)(name.as_ptr()) },
-            Err(_) => -1,
+    /// Whether Wireshark registered field `hf` under `abbrev` (a check of an id read from a Lua
+    /// object; several fields may share an abbreviation, e.g. our mirror of `ip.src`).
+    fn registered_as(&self, hf: c_int, abbrev: &str) -> bool {
+        if hf <= 0 {
+            return false;
         }
+        // SAFETY: Wireshark checks the id's range itself; the name is a NUL-terminated string
+        let name = unsafe { (self.registrar_abbrev)(hf) };
+        !name.is_null() && unsafe { CStr::from_ptr(name) }.to_bytes() == abbrev.as_bytes()
     }
 }
 
 /// What the plugin registered, as the Lua objects it handed over (pointers into Wireshark's
 /// `_wslua_field_t` / `_wslua_expert_field_t`; the plugin keeps the objects alive).
 pub struct Registered {
-    /// Per field id: the ProtoField's struct, its abbreviation and type; `None` for the protocol
-    /// and for fields left to Lua (the hidden mirrors of native fields).
-    pub fields: Vec<Option<(usize, String, FieldType)>>,
+    /// Per field id: the ProtoField's struct, its abbreviation and type, and whether it is hidden
+    /// (the mirrors of Wireshark's own fields, which only Lua can hide); `None` for the protocol.
+    pub fields: Vec<Option<Field>>,
     /// Per expert kind: the ProtoExpert's struct and abbreviation.
     pub experts: Vec<(usize, String)>,
+}
+
+pub struct Field {
+    pub address: usize,
+    pub abbrev: String,
+    pub ftype: FieldType,
+    pub hidden: bool,
 }
 
 #[derive(Clone, Copy)]
@@ -107,6 +119,7 @@ struct FieldSlot {
     hf: c_int,
     ett: c_int,
     ftype: FieldType,
+    hidden: bool,
 }
 
 /// Ready to write: ids read and checked.
@@ -159,14 +172,13 @@ impl NativeTree {
         for entry in &registered.fields {
             fields.push(match entry {
                 None => None,
-                Some((addr, abbrev, ftype)) => {
+                Some(f) => {
                     // SAFETY: the address of a live `_wslua_field_t { int hfid; int ett; … }`
-                    let (hf, ett) = unsafe { (*(*addr as *const c_int), *(*addr as *const c_int).add(1)) };
-                    let expected = api.registrar_id(abbrev);
-                    if hf <= 0 || hf != expected {
-                        return Err(format!("field {abbrev}: id {hf}, Wireshark has {expected}"));
+                    let (hf, ett) = unsafe { (*(f.address as *const c_int), *(f.address as *const c_int).add(1)) };
+                    if !api.registered_as(hf, &f.abbrev) {
+                        return Err(format!("field {}: id {hf} is not registered under that name", f.abbrev));
                     }
-                    Some(FieldSlot { hf, ett, ftype: *ftype })
+                    Some(FieldSlot { hf, ett, ftype: f.ftype, hidden: f.hidden })
                 }
             });
         }
@@ -174,9 +186,8 @@ impl NativeTree {
         for (addr, abbrev) in &registered.experts {
             // SAFETY: a live `_wslua_expert_field_t` starts with `expert_field { int ei; int hf; }`
             let (ei, hf) = unsafe { (*(*addr as *const c_int), *(*addr as *const c_int).add(1)) };
-            let expected = api.registrar_id(abbrev);
-            if ei <= 0 || hf != expected {
-                return Err(format!("expert {abbrev}: ids {ei}/{hf}, Wireshark has {expected}"));
+            if ei <= 0 || !api.registered_as(hf, abbrev) {
+                return Err(format!("expert {abbrev}: ids {ei}/{hf} are not registered under that name"));
             }
             experts.push(*addr as Ptr);
         }
@@ -200,13 +211,15 @@ impl NativeTree {
         }
     }
 
-    /// Sets the root item's text and adds the items of `d` below it, from the second item (the
-    /// root's children) to the first one that is left to Lua, and the experts. Returns the index of that item
-    /// (`d.items.len()` when none is), or `None` when the whole event must be walked in Lua.
+    /// Sets the root item's text and adds the items of `d` below it (from the second item: the
+    /// root's children) and the experts, except the hidden mirrors of Wireshark's own fields, which
+    /// only Lua can hide. Returns the indices of the mirrors Lua must add: all of them when the tree
+    /// is shown or a filter or column refers to one of them, none otherwise. `None`: the whole event
+    /// must be walked in Lua.
     ///
     /// # Safety
     /// `target` must come from the Lua objects of the packet being dissected.
-    pub unsafe fn write(&mut self, d: &Dissection, target: &Target) -> Option<usize> {
+    pub unsafe fn write(&mut self, d: &Dissection, target: &Target) -> Option<Vec<usize>> {
         if d.items.len() > MAX_NATIVE_ITEMS {
             return None;
         }
@@ -218,13 +231,21 @@ impl NativeTree {
         added.push(target.item);
         // parents by depth: the root's subtree holds the depth-1 items
         let mut parents: Vec<Ptr> = vec![target.tree];
-        let mut end = d.items.len();
+        let mut hidden = Vec::new();
+        let mut wanted = false;
         for (i, item) in d.items.iter().enumerate().skip(1) {
             let field = item.field as usize;
             let Some(Some(slot)) = self.fields.get(field).copied() else {
-                end = i;
-                break;
+                // not ours to write (cannot happen with the plugin's registration): Lua walks it all
+                return None;
             };
+            if slot.hidden {
+                // a mirror has no children; it is only worth adding where it can be used
+                wanted = wanted || (self.api.is_referenced)(target.tree, slot.hf) != 0;
+                hidden.push(i);
+                added.push(target.item);
+                continue;
+            }
             let depth = (item.depth as usize).max(1);
             parents.truncate(depth);
             let parent = *parents.last().unwrap_or(&target.tree);
@@ -252,7 +273,10 @@ impl NativeTree {
             let text = c_text(&mut self.text, &e.text);
             (self.api.add_expert)(target.pinfo, item, expert, c"%s".as_ptr(), text);
         }
-        Some(end)
+        if !wanted {
+            hidden.clear();
+        }
+        Some(hidden)
     }
 
     unsafe fn set_text(&mut self, item: Ptr, label: &str) {
