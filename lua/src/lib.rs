@@ -344,30 +344,31 @@ fn address_columns(d: &Dissection) -> [Option<(&str, bool)>; 2] {
 
 /// The dissection as the plugin uses it (see `dissect`).
 fn to_lua(lua: &Lua, d: &Dissection, pick: Pick) -> LuaResult<LuaTable> {
-    let r = lua.create_table()?;
-    r.set("proto", d.protocol)?;
-    r.set("info", d.info.as_str())?;
+    // raw sets: a fresh table has no metamethods, and `set` would guard against them
+    let r = lua.create_table_with_capacity(0, 8)?;
+    r.raw_set("proto", d.protocol)?;
+    r.raw_set("info", d.info.as_str())?;
     let [src, dst] = address_columns(d);
     for (key, column) in [("src", src), ("dst", dst)] {
         if let Some((text, v6)) = column {
-            r.set(key, text)?;
-            r.set(if key == "src" { "src6" } else { "dst6" }, v6)?;
+            r.raw_set(key, text)?;
+            r.raw_set(if key == "src" { "src6" } else { "dst6" }, v6)?;
         }
     }
     let walked_in_lua = matches!(pick, Pick::From(_));
     if walked_in_lua {
         if let Some(label) = d.items.first().and_then(|i| i.label.as_deref()) {
-            r.set("label", label)?;
+            r.raw_set("label", label)?;
         }
     }
     let items: Vec<&engine::Item> = match pick {
         Pick::From(first) => d.items.get(first..).unwrap_or_default().iter().collect(),
         Pick::Only(indices) => indices.iter().filter_map(|&i| d.items.get(i)).collect(),
     };
-    r.set("n", items.len())?;
+    r.raw_set("n", items.len())?;
     if let Some(p) = &d.packet {
-        r.set("pkt", lua.create_string(&p.bytes)?)?;
-        r.set("pkt_dissector", p.dissector)?;
+        r.raw_set("pkt", lua.create_string(&p.bytes)?)?;
+        r.raw_set("pkt_dissector", p.dissector)?;
     }
     if items.is_empty() && !(walked_in_lua && !d.experts.is_empty()) {
         return Ok(r);
@@ -405,7 +406,7 @@ fn to_lua(lua: &Lua, d: &Dissection, pick: Pick) -> LuaResult<LuaTable> {
         }
     }
     for (k, tbl) in [("f", f), ("d", dep), ("o", o), ("l", l), ("v", v), ("x", x), ("t", t)] {
-        r.set(k, tbl)?;
+        r.raw_set(k, tbl)?;
     }
     if let Pick::From(first) = pick {
         let e = lua.create_table()?;
@@ -418,7 +419,7 @@ fn to_lua(lua: &Lua, d: &Dissection, pick: Pick) -> LuaResult<LuaTable> {
             entry.raw_set(3, ex.text.as_str())?;
             e.push(entry)?;
         }
-        r.set("e", e)?;
+        r.raw_set("e", e)?;
     }
     Ok(r)
 }
