@@ -51,7 +51,7 @@ fn enrich(d: &mut Dissection, line: &[u8]) {
 }
 
 /// The state of the enricher rules (0 without enrichers), changed rules picked up: see `Session::refresh`.
-fn enrichment_generation() -> u64 {
+fn enrichment_state() -> u64 {
     ENRICHERS.lock().unwrap_or_else(|e| e.into_inner()).as_mut().map_or(0, |s| s.refresh())
 }
 
@@ -158,11 +158,13 @@ fn int_value(lua: &Lua, v: i128) -> LuaResult<LuaValue> {
 
 /// `dissect(line, frame, root, tvb, pinfo)`: dissects one event line (`line` may be nil when the
 /// native tree is on: the bytes are read from `tvb`) and adds its items below `root`, the event's
-/// item. Returns a table: `proto`, `info`, `label` (the root's text), and the items left for the
-/// plugin to add — all of them after the root when the tree is walked in Lua, only the hidden
-/// mirrors of native fields otherwise: `n`, and per item i (1-based) `f[i]` field id, `d[i]` depth,
-/// `o[i]` offset, `l[i]` length, `v[i]` value (nil for none), `x[i]` nanoseconds of a time value,
-/// `t[i]` label; `e` = array of `{item, kind, text}` for the experts still to add (item 0 = root).
+/// item. Returns a table: `proto`, `info`; `src`/`dst` (with `src6`/`dst6` when IPv6) for the
+/// address columns; `pkt` and `pkt_dissector` for the packet an event carries; and the items left
+/// for the plugin to add — when the tree is walked in Lua, every item after the root, with `label`
+/// (the root's text) and `e`, an array of `{item, kind, text}` experts (item 0 = root); otherwise
+/// only the hidden mirrors of native fields, where they are of use. Items: `n`, and per item i
+/// (1-based) `f[i]` field id, `d[i]` depth, `o[i]` offset, `l[i]` length, `v[i]` value (nil for
+/// none), `x[i]` nanoseconds of a time value, `t[i]` label.
 fn dissect(
     lua: &Lua,
     (line, frame, root, tvb, pinfo): (Option<LuaString>, Option<u32>, LuaValue, LuaValue, LuaValue),
@@ -208,7 +210,7 @@ fn dissect(
 /// The dissection of a line, enriched; served from the cache when this frame was dissected from
 /// the same line under the same enricher rules.
 fn cached_dissection(cache: &mut DissectionCache, frame: Option<u32>, line: &[u8]) -> Arc<Dissection> {
-    let generation = enrichment_generation();
+    let generation = enrichment_state();
     if let Some(frame) = frame {
         if let Some(d) = cache.get(frame, generation, line) {
             return d;

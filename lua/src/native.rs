@@ -1,14 +1,16 @@
 //! Writes a dissection into Wireshark's protocol tree through libwireshark's exported C API (the
 //! calls a C dissector makes), instead of one Lua `TreeItem:add` per item: adding an item costs
-//! tens of nanoseconds rather than a microsecond, and nothing at all when Wireshark builds no tree.
+//! tens of nanoseconds rather than a microsecond, and next to nothing for a field that no filter
+//! refers to when Wireshark builds no visible tree.
 //!
 //! The Lua plugin still owns registration (fields, experts, the event's root item); this side only
 //! reads what Wireshark's Lua objects point at. Those layouts have been the same from Wireshark 1.x
 //! to 4.6 (`struct _wslua_*` in `epan/wslua/wslua.h`), and every field and expert id read from them
-//! is checked against `proto_registrar_get_id_byname` before the first item is written; on any
-//! mismatch, or where the symbols are missing, the plugin walks the items in Lua as before.
+//! is checked with `proto_registrar_get_abbrev` (the name Wireshark registered it under) before
+//! the first item is written; on any mismatch, or where the symbols are missing, the plugin walks
+//! the items in Lua instead.
 //!
-//! Nothing here may make Wireshark throw: a throw would unwind through these frames. Ranges are
+//! Nothing here may make Wireshark throw: a throw would longjmp across these frames. Ranges are
 //! checked against the packet's length, every value is converted to its field's own type, and an
 //! event too big for Wireshark's per-packet item limit is left to the Lua walk, where a throw is
 //! Wireshark's to catch.
