@@ -55,6 +55,9 @@ cargo bench --locked --bench overhead -- --quick
 echo "== performance benchmark, small-N smoke (bench/run.sh; no timing is asserted)"
 bash bench/run.sh 500 --smoke
 
+echo "== peak memory of the streaming CLI paths at two input sizes (must not grow with the input)"
+memory=$(bash scripts/bench-memory.sh 20000 200000 | tee /dev/stderr)
+
 # tests/ROBUSTNESS.md: what the hostile-input tests and the fuzz slice tried, and what was lost
 {
     echo "# Robustness report ($(date -u +%Y-%m-%d), written by scripts/test.sh)"
@@ -79,6 +82,12 @@ bash bench/run.sh 500 --smoke
     echo "| client | outcome | detail |"
     echo "| --- | --- | --- |"
     cat target/reports/capture.md
+    echo
+    echo "Peak memory (MiB) of the engine's streaming paths as the input grows (scripts/bench-memory.sh;"
+    echo "run it with 1000000 for the 1M-event figure). The dissection cache of the Lua module holds at"
+    echo "most 256 events of up to 16 KiB, the compiled-module cache 64 modules."
+    echo
+    echo "$memory"
 } > tests/ROBUSTNESS.md
 
 table=$(printf '| Wireshark | Lua ABI | Last matrix run (%s) |\n| --- | --- | --- |\n' "$(date -u +%Y-%m-%d)"; printf '%s\n' "${rows[@]}")
