@@ -9,27 +9,9 @@ use std::io::Write as _;
 use std::path::PathBuf;
 
 use proptest::prelude::*;
-use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use rmpv::Value;
 use trackershark_capture::forward::{Decoder, ForwardError, Item, Limits};
-
-fn runner(default_cases: u32) -> TestRunner {
-    let cases = std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(default_cases);
-    let seed = std::env::var("TRACKERSHARK_FUZZ_SEED").ok().and_then(|s| s.parse::<u64>().ok()).unwrap_or(7);
-    let mut key = [0u8; 32];
-    key[..8].copy_from_slice(&seed.to_le_bytes());
-    TestRunner::new_with_rng(
-        Config { cases, failure_persistence: None, ..Config::default() },
-        TestRng::from_seed(RngAlgorithm::ChaCha, &key),
-    )
-}
-
-fn report(property: &str, cases: u32) {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/reports");
-    std::fs::create_dir_all(&dir).unwrap();
-    let mut f = std::fs::OpenOptions::new().create(true).append(true).open(dir.join("fuzz.md")).unwrap();
-    writeln!(f, "| {property} | {cases} | 0 |").unwrap();
-}
+use trackershark_tests::fuzz::{report, runner};
 
 fn sample_lines() -> Vec<String> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/samples");

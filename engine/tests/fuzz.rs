@@ -3,14 +3,13 @@
 //! lossless JSON → pcapng → JSON path. CI runs a short deterministic slice; `scripts/fuzz.sh`
 //! runs longer (`PROPTEST_CASES`). Each property adds its case count to target/reports/fuzz.md.
 
-use std::io::Write as _;
 use std::path::PathBuf;
 
 use proptest::prelude::*;
-use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use trackershark_engine::pcapng::{json_to_pcapng, pcapng_to_json};
 use trackershark_engine::plugin_input::plugin_input;
 use trackershark_engine::{dissect, Dissection};
+use trackershark_tests::fuzz::{report, runner};
 
 fn corpus_lines() -> Vec<String> {
     let dir = std::env::var_os("TRACKERSHARK_CORPUS")
@@ -27,25 +26,6 @@ fn corpus_lines() -> Vec<String> {
         lines.extend(std::fs::read_to_string(samples.join(f)).unwrap().lines().map(str::to_string));
     }
     lines
-}
-
-/// A deterministic runner: the same cases on every CI run, as many as PROPTEST_CASES says.
-fn runner(default_cases: u32) -> TestRunner {
-    let cases = std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(default_cases);
-    let seed = std::env::var("TRACKERSHARK_FUZZ_SEED").ok().and_then(|s| s.parse::<u64>().ok()).unwrap_or(7);
-    let mut key = [0u8; 32];
-    key[..8].copy_from_slice(&seed.to_le_bytes());
-    TestRunner::new_with_rng(
-        Config { cases, failure_persistence: None, ..Config::default() },
-        TestRng::from_seed(RngAlgorithm::ChaCha, &key),
-    )
-}
-
-fn report(property: &str, cases: u32) {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/reports");
-    std::fs::create_dir_all(&dir).unwrap();
-    let mut f = std::fs::OpenOptions::new().create(true).append(true).open(dir.join("fuzz.md")).unwrap();
-    writeln!(f, "| {property} | {cases} | 0 |").unwrap();
 }
 
 /// What must hold for any dissection: at least the event item, spans inside the line, expert

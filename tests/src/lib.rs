@@ -252,3 +252,33 @@ pub fn iso_time(text: &str) -> String {
         _ => text.to_string(),
     }
 }
+
+/// Deterministic property-based fuzzing on stable Rust, shared by the fuzz tests of the engine and
+/// of the live capture: CI runs a short slice; `scripts/fuzz.sh` runs longer.
+pub mod fuzz {
+    use std::io::Write as _;
+
+    use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+
+    /// The same cases on every run: as many as `PROPTEST_CASES` says (else `default_cases`), from
+    /// the seed `TRACKERSHARK_FUZZ_SEED` (else 7).
+    pub fn runner(default_cases: u32) -> TestRunner {
+        let cases = std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(default_cases);
+        let seed = std::env::var("TRACKERSHARK_FUZZ_SEED").ok().and_then(|s| s.parse::<u64>().ok()).unwrap_or(7);
+        let mut key = [0u8; 32];
+        key[..8].copy_from_slice(&seed.to_le_bytes());
+        TestRunner::new_with_rng(
+            Config { cases, failure_persistence: None, ..Config::default() },
+            TestRng::from_seed(RngAlgorithm::ChaCha, &key),
+        )
+    }
+
+    /// Adds a property that held to target/reports/fuzz.md (scripts/test.sh puts it in
+    /// tests/ROBUSTNESS.md).
+    pub fn report(property: &str, cases: u32) {
+        let dir = super::repo_root().join("target/reports");
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut f = std::fs::OpenOptions::new().create(true).append(true).open(dir.join("fuzz.md")).unwrap();
+        writeln!(f, "| {property} | {cases} | 0 |").unwrap();
+    }
+}
