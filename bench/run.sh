@@ -109,7 +109,7 @@ startup() {
     echo "$best"
 }
 s_none=$(startup none) && s_ours=$(startup ours) && s_enriched=$(startup enriched) && s_floor=$(startup floor) || exit 1
-startup_line="tshark start-up (one event): no plugin ${s_none} s, floor ${s_floor} s, ours ${s_ours} s (+$(awk -v a="$s_ours" -v b="$s_none" 'BEGIN { printf "%.2f", a - b }') s), with the default enrichers ${s_enriched} s"
+startup_line="tshark start-up (one event): no plugin ${s_none} s, floor ${s_floor} s, ours ${s_ours} s ($(awk -v a="$s_ours" -v b="$s_none" 'BEGIN { printf "%+.2f", a - b }') s), with the default enrichers ${s_enriched} s"
 echo "$startup_line"
 
 # engine-only figures
