@@ -77,6 +77,17 @@ pub enum Item {
     Ack(Vec<u8>),
 }
 
+/// The event lines among decoded items, as text (for tests and diagnostics).
+pub fn event_lines(items: &[Item]) -> Vec<String> {
+    items
+        .iter()
+        .filter_map(|i| match i {
+            Item::Event(e) => Some(String::from_utf8_lossy(&e.line).into_owned()),
+            Item::Ack(_) => None,
+        })
+        .collect()
+}
+
 /// Walks msgpack headers without decoding, resumable when the bytes end mid-value.
 #[derive(Debug, Default, Clone)]
 struct Scan {
@@ -445,20 +456,10 @@ mod tests {
         Value::Array(parts)
     }
 
-    fn lines(items: &[Item]) -> Vec<String> {
-        items
-            .iter()
-            .filter_map(|i| match i {
-                Item::Event(e) => Some(String::from_utf8(e.line.clone()).unwrap()),
-                Item::Ack(_) => None,
-            })
-            .collect()
-    }
-
     #[test]
     fn message_mode_with_ack() {
         let items = decode_all(&frame(message("{\"eventName\":\"x\"}", Some("abc"))), Limits::default()).unwrap();
-        assert_eq!(lines(&items), ["{\"eventName\":\"x\"}"]);
+        assert_eq!(event_lines(&items), ["{\"eventName\":\"x\"}"]);
         let Item::Ack(ack) = &items[1] else { panic!() };
         assert_eq!(
             read_value(ack, &Limits::default()).unwrap(),
@@ -491,10 +492,10 @@ mod tests {
         let entry =
             |l: &str| Value::Array(vec![Value::from(1u64), Value::Map(vec![(Value::from("event"), Value::from(l))])]);
         let fwd = Value::Array(vec![Value::from("t"), Value::Array(vec![entry("a"), entry("b")])]);
-        assert_eq!(lines(&decode_all(&frame(fwd), Limits::default()).unwrap()), ["a", "b"]);
+        assert_eq!(event_lines(&decode_all(&frame(fwd), Limits::default()).unwrap()), ["a", "b"]);
         let stream = [frame(entry("c")), frame(entry("d"))].concat();
         let packed = Value::Array(vec![Value::from("t"), Value::Binary(stream.clone())]);
-        assert_eq!(lines(&decode_all(&frame(packed), Limits::default()).unwrap()), ["c", "d"]);
+        assert_eq!(event_lines(&decode_all(&frame(packed), Limits::default()).unwrap()), ["c", "d"]);
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
         gz.write_all(&stream).unwrap();
         let compressed = Value::Array(vec![
@@ -502,7 +503,7 @@ mod tests {
             Value::Binary(gz.finish().unwrap()),
             Value::Map(vec![(Value::from("compressed"), Value::from("gzip"))]),
         ]);
-        assert_eq!(lines(&decode_all(&frame(compressed), Limits::default()).unwrap()), ["c", "d"]);
+        assert_eq!(event_lines(&decode_all(&frame(compressed), Limits::default()).unwrap()), ["c", "d"]);
     }
 
     #[test]

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 
 use proptest::prelude::*;
 use rmpv::Value;
-use trackershark_capture::forward::{Decoder, ForwardError, Item, Limits};
+use trackershark_capture::forward::{event_lines, Decoder, ForwardError, Item, Limits};
 use trackershark_tests::fuzz::{report, runner};
 
 fn sample_lines() -> Vec<String> {
@@ -137,16 +137,6 @@ fn build(s: &Spec, lines: &[String]) -> (Vec<u8>, Vec<String>) {
         }
     };
     (bytes, want)
-}
-
-fn event_lines(items: &[Item]) -> Vec<String> {
-    items
-        .iter()
-        .filter_map(|i| match i {
-            Item::Event(e) => Some(String::from_utf8(e.line.clone()).unwrap()),
-            Item::Ack(_) => None,
-        })
-        .collect()
 }
 
 #[test]
