@@ -124,6 +124,11 @@ impl ExpertKind {
         ExpertKind::PluginMessage,
     ];
 
+    /// The kind's place in [`ExpertKind::ALL`] (the order front ends register experts in).
+    pub fn index(self) -> usize {
+        ExpertKind::ALL.iter().position(|k| *k == self).expect("every kind is in ALL")
+    }
+
     pub fn abbrev(self) -> &'static str {
         match self {
             ExpertKind::Malformed => "tracker.malformed",

@@ -143,10 +143,6 @@ fn experts(lua: &Lua, _: ()) -> LuaResult<LuaMultiValue> {
     })
 }
 
-fn kind_index(kind: ExpertKind) -> usize {
-    ExpertKind::ALL.iter().position(|k| *k == kind).map(|i| i + 1).unwrap_or(1)
-}
-
 /// Integer values: exact Lua numbers where possible, decimal strings beyond 2^53.
 fn int_value(lua: &Lua, v: i128) -> LuaResult<LuaValue> {
     if v.abs() < EXACT_IN_DOUBLE as i128 {
@@ -176,11 +172,14 @@ fn dissect(
                 // SAFETY: the plugin passes its dissector's own TreeItem (the root), Tvb and Pinfo
                 let target =
                     unsafe { native::Target::from_userdata(root.to_pointer(), tvb.to_pointer(), pinfo.to_pointer()) };
-                if let TreeWriter::Pending(registered) = &state.writer {
-                    state.writer = match native::NativeTree::bind(registered) {
-                        Ok(tree) => TreeWriter::Native(tree),
-                        Err(why) => TreeWriter::Lua(why),
-                    };
+                if matches!(state.writer, TreeWriter::Pending(_)) {
+                    let pending = std::mem::replace(&mut state.writer, TreeWriter::Lua(String::new()));
+                    if let TreeWriter::Pending(registered) = pending {
+                        state.writer = match native::NativeTree::bind(registered) {
+                            Ok(tree) => TreeWriter::Native(tree),
+                            Err(why) => TreeWriter::Lua(why),
+                        };
+                    }
                 }
                 if let (TreeWriter::Native(tree), Some(target)) = (&mut state.writer, target) {
                     let given = line.as_ref().map(|l| l.as_bytes());
@@ -245,9 +244,10 @@ fn use_native_tree(
 
 #[cfg(unix)]
 fn native_writer(pf: &LuaTable, defs: &LuaTable, pe: &LuaTable, edefs: &LuaTable) -> LuaResult<TreeWriter> {
-    if let Err(why) = native::available() {
-        return Ok(TreeWriter::Lua(why));
-    }
+    let api = match native::Api::load() {
+        Ok(api) => api,
+        Err(why) => return Ok(TreeWriter::Lua(why)),
+    };
     let struct_of = |v: LuaValue| -> LuaResult<usize> {
         let ud = v.to_pointer();
         if ud.is_null() {
@@ -279,7 +279,7 @@ fn native_writer(pf: &LuaTable, defs: &LuaTable, pe: &LuaTable, edefs: &LuaTable
     for (i, def) in edefs.sequence_values::<LuaTable>().enumerate() {
         experts.push((struct_of(pe.raw_get(i + 1)?)?, def?.get::<String>("abbrev")?));
     }
-    Ok(TreeWriter::Pending(native::Registered { fields, experts }))
+    Ok(TreeWriter::Pending(native::Registered { fields, experts, api }))
 }
 
 #[cfg(not(unix))]
@@ -417,7 +417,7 @@ fn to_lua(lua: &Lua, d: &Dissection, pick: Pick) -> LuaResult<LuaTable> {
             // numbered as the returned items; 0 (the root) for anything before them
             let item = ex.item.filter(|&k| k >= first).map_or(0, |k| k - first + 1);
             entry.raw_set(1, item)?;
-            entry.raw_set(2, kind_index(ex.kind))?;
+            entry.raw_set(2, ex.kind.index() + 1)?;
             entry.raw_set(3, ex.text.as_str())?;
             e.push(entry)?;
         }

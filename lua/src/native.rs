@@ -18,7 +18,7 @@
 use std::ffi::{c_char, c_int, c_uint, c_void, CStr};
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-use trackershark_engine::{Dissection, ExpertKind, FieldType, Value};
+use trackershark_engine::{Dissection, FieldType, Value};
 
 type Ptr = *mut c_void;
 
@@ -33,7 +33,7 @@ struct NsTime {
 }
 
 /// The libwireshark functions used, resolved from the running process.
-struct Api {
+pub struct Api {
     _process: libloading::os::unix::Library,
     registrar_abbrev: unsafe extern "C" fn(c_int) -> *const c_char,
     is_referenced: unsafe extern "C" fn(Ptr, c_int) -> c_int,
@@ -56,7 +56,8 @@ struct Api {
 }
 
 impl Api {
-    fn load() -> Result<Api, String> {
+    /// The functions Wireshark exports, if this process has them.
+    pub fn load() -> Result<Api, String> {
         let process = libloading::os::unix::Library::this();
         macro_rules! sym {
             ($name:literal) => {
@@ -107,6 +108,8 @@ pub struct Registered {
     pub fields: Vec<Option<Field>>,
     /// Per expert kind: the ProtoExpert's struct and abbreviation.
     pub experts: Vec<(usize, String)>,
+    /// Resolved when the plugin asked for the native tree, kept for writing.
+    pub api: Api,
 }
 
 pub struct Field {
@@ -160,18 +163,13 @@ impl Target {
     }
 }
 
-/// The functions Wireshark exports, if this process has them.
-pub fn available() -> Result<(), String> {
-    Api::load().map(|_| ())
-}
-
 impl NativeTree {
     /// Reads the ids Wireshark gave the plugin's fields and experts (known once registration is
     /// over, i.e. at the first packet) and checks each against Wireshark's registry.
-    pub fn bind(registered: &Registered) -> Result<NativeTree, String> {
-        let api = Api::load()?;
-        let mut fields = Vec::with_capacity(registered.fields.len());
-        for entry in &registered.fields {
+    pub fn bind(registered: Registered) -> Result<NativeTree, String> {
+        let Registered { fields: entries, experts: expert_entries, api } = registered;
+        let mut fields = Vec::with_capacity(entries.len());
+        for entry in &entries {
             fields.push(match entry {
                 None => None,
                 Some(f) => {
@@ -184,8 +182,8 @@ impl NativeTree {
                 }
             });
         }
-        let mut experts = Vec::with_capacity(registered.experts.len());
-        for (addr, abbrev) in &registered.experts {
+        let mut experts = Vec::with_capacity(expert_entries.len());
+        for (addr, abbrev) in &expert_entries {
             // SAFETY: a live `_wslua_expert_field_t` starts with `expert_field { int ei; int hf; }`
             let (ei, hf) = unsafe { (*(*addr as *const c_int), *(*addr as *const c_int).add(1)) };
             if ei <= 0 || !api.registered_as(hf, abbrev) {
@@ -270,7 +268,7 @@ impl NativeTree {
             }
         }
         for e in &d.experts {
-            let Some(&expert) = self.experts.get(kind_index(e.kind)) else { continue };
+            let Some(&expert) = self.experts.get(e.kind.index()) else { continue };
             let item = e.item.and_then(|k| added.get(k)).copied().unwrap_or(target.item);
             let text = c_text(&mut self.text, &e.text);
             (self.api.add_expert)(target.pinfo, item, expert, c"%s".as_ptr(), text);
@@ -367,9 +365,4 @@ fn c_text(buf: &mut Vec<u8>, text: &str) -> *const c_char {
     buf.extend_from_slice(text.as_bytes());
     buf.push(0);
     buf.as_ptr() as *const c_char
-}
-
-/// The expert's index in `ExpertKind::ALL` (the order the plugin registered them in).
-pub fn kind_index(kind: ExpertKind) -> usize {
-    ExpertKind::ALL.iter().position(|k| *k == kind).unwrap_or(0)
 }
