@@ -101,7 +101,8 @@ end
 -- cache_stats(), as tests/tests/native_tree.rs does).
 
 ---------------------------------------------------------------------------------------------------
--- Dissector: one call into the engine, then a walk over its flat item list.
+-- Dissector: one call into the engine, which writes the tree natively where it can; this file adds
+-- what it leaves (see add_items).
 
 local function value_of(id, r, i)
     local v = r.v[i]
@@ -127,7 +128,7 @@ end
 -- Adds the engine's flat item list to the tree; `stack` holds the parents by depth (stack[1] for
 -- depth 0); `no_bytes`: the items stand for no packet bytes.
 local no_items = {}
-local function add_items(r, tvb, pinfo, stack, no_bytes)
+local function add_items(r, tvb, stack, no_bytes)
     if r.n == 0 then return no_items end
     local items = {}
     local f, d, o, l, t = r.f, r.d, r.o, r.l, r.t
@@ -174,7 +175,7 @@ function proto.dissector(tvb, pinfo, tree)
 
     -- what the engine left to this file: every item (Lua walk), or the hidden mirrors of native
     -- fields where they are of use (a shown tree, a filter or column naming one)
-    local items = add_items(r, tvb, pinfo, { tree, root }, false)
+    local items = add_items(r, tvb, { tree, root }, false)
     if r.e then
         for _, e in ipairs(r.e) do
             local item = items[e[1]] or root
@@ -209,7 +210,7 @@ function context_proto.dissector(tvb, pinfo, tree)
     if not r then return end
     local head = tree:add(context_proto, tvb(0, 0))
     head:set_generated()
-    add_items(r, tvb, pinfo, { head }, true)
+    add_items(r, tvb, { head }, true)
 end
 register_postdissector(context_proto)
 
