@@ -35,8 +35,9 @@ pub struct LineInfo {
 struct Probe<'a> {
     /// Which of [`PROBE_KEYS`] the object has.
     keys: u32,
-    /// The raw `timestamp` value, or a finding's `Context.timestamp`.
+    /// The raw `timestamp` value.
     timestamp: Option<&'a str>,
+    /// A finding's raw `Context.timestamp`.
     context_timestamp: Option<&'a str>,
 }
 
@@ -73,14 +74,14 @@ impl<'a> Probe<'a> {
         let mut key = j.known_object().ok()?.map(bit);
         while let Some(b) = key {
             let peek = j.peek().ok()?;
-            let start = j.current_index();
-            if b == bit("Context") && peek == Peek::Object && probe.keys & b == 0 {
+            let first = probe.keys & b == 0;
+            if b == bit("Context") && peek == Peek::Object && first {
                 probe.context_timestamp = Self::inner_timestamp(&mut j, text)?;
             } else {
-                j.known_skip(peek).ok()?;
-            }
-            if b == bit("timestamp") && probe.keys & b == 0 {
-                probe.timestamp = Some(&text[start..j.current_index()]);
+                let raw = skip(&mut j, text, peek)?;
+                if b == bit("timestamp") && first {
+                    probe.timestamp = Some(raw);
+                }
             }
             probe.keys |= b;
             key = j.next_key().ok()?.map(bit);
@@ -95,10 +96,9 @@ impl<'a> Probe<'a> {
         let mut key = j.known_object().ok()?.map(|k| k == "timestamp");
         while let Some(is_time) = key {
             let peek = j.peek().ok()?;
-            let start = j.current_index();
-            j.known_skip(peek).ok()?;
+            let raw = skip(j, text, peek)?;
             if is_time && found.is_none() {
-                found = Some(&text[start..j.current_index()]);
+                found = Some(raw);
             }
             key = j.next_key().ok()?.map(|k| k == "timestamp");
         }
@@ -131,6 +131,13 @@ impl<'a> Probe<'a> {
         let raw = self.timestamp.or(self.context_timestamp)?;
         time_value(&json::parse(raw).ok()?)
     }
+}
+
+/// Skips the value `peek` starts and returns its raw text.
+fn skip<'a>(j: &mut Jiter<'a>, text: &'a str, peek: Peek) -> Option<&'a str> {
+    let start = j.current_index();
+    j.known_skip(peek).ok()?;
+    Some(&text[start..j.current_index()])
 }
 
 /// Where the JSON text of a line starts, and its `kubectl logs` prefix if any (`None`: blank line).
