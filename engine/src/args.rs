@@ -157,7 +157,7 @@ pub fn render_arg(tree: &mut Tree, line: &str, arg: &ArgInput) -> String {
             let (value, shown) = typed_value(kind, arg.value, line);
             let text = shown.clone().unwrap_or_else(|| value.text());
             let info = match &value {
-                Value::Str(s) if matches!(kind, ArgKind::Str) => format!("{s:?}"),
+                Value::Str(s) if matches!(kind, ArgKind::Str) => quoted(s),
                 _ => text,
             };
             (value, shown, info)
@@ -214,7 +214,24 @@ pub fn render_arg(tree: &mut Tree, line: &str, arg: &ArgInput) -> String {
         let words: Vec<String> = arg.value_items().map(|j| j.display(line)).collect();
         tree.push(F::CommandLine, arg.value.span, Value::Str(command_line(&words)), None);
     }
-    format!("{}={}", arg.name, info)
+    let mut text = String::with_capacity(arg.name.len() + 1 + info.len());
+    text.push_str(arg.name);
+    text.push('=');
+    text.push_str(&info);
+    text
+}
+
+/// A string in quotes, escaped as Rust's `{:?}` does (printable ASCII needs no escaping).
+fn quoted(s: &str) -> String {
+    if s.bytes().all(|b| (b' '..=b'~').contains(&b) && b != b'"' && b != b'\\') {
+        let mut q = String::with_capacity(s.len() + 2);
+        q.push('"');
+        q.push_str(s);
+        q.push('"');
+        q
+    } else {
+        format!("{s:?}")
+    }
 }
 
 impl ArgInput<'_, '_> {
@@ -582,6 +599,13 @@ fn render_members(tree: &mut Tree, line: &str, def: &'static StructDef, obj: &Js
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quoted_is_debug_quoting() {
+        for text in ["/etc/passwd", "", "a\"b", "back\\slash", "tab\there", "é", "\u{7f}", "~ !"] {
+            assert_eq!(quoted(text), format!("{text:?}"));
+        }
+    }
 
     #[test]
     fn type_strings_of_every_tracee_era_map_to_kinds() {

@@ -188,6 +188,26 @@ pub fn truncate(mut s: String, max: usize) -> String {
 
 /// `2024-01-01 00:00:00.000000001 UTC`.
 pub fn format_time(t: Timestamp) -> String {
+    // years 0 to 9999 written digit by digit: labels of every event carry a time
+    let (year, month, day) = civil_from_days(t.secs.div_euclid(86_400));
+    if (0..=9999).contains(&year) && t.nanos < 1_000_000_000 {
+        let of_day = t.secs.rem_euclid(86_400) as u64;
+        let mut s = String::with_capacity(33);
+        for (n, width, sep) in [
+            (year as u64, 4, '-'),
+            (month, 2, '-'),
+            (day, 2, ' '),
+            (of_day / 3600, 2, ':'),
+            (of_day / 60 % 60, 2, ':'),
+            (of_day % 60, 2, '.'),
+            (t.nanos as u64, 9, ' '),
+        ] {
+            push_digits(&mut s, n, width);
+            s.push(sep);
+        }
+        s.push_str("UTC");
+        return s;
+    }
     match time::OffsetDateTime::from_unix_timestamp_nanos(t.as_nanos()) {
         Ok(dt) => format!(
             "{:04}-{:02}-{:02} {:02}:{:02}:{:02}.{:09} UTC",
@@ -200,5 +220,63 @@ pub fn format_time(t: Timestamp) -> String {
             dt.nanosecond()
         ),
         Err(_) => format!("{}.{:09}", t.secs, t.nanos),
+    }
+}
+
+/// Year, month, day of a count of days since 1970-01-01 (proleptic Gregorian calendar).
+fn civil_from_days(days: i64) -> (i64, u64, u64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u64;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u64;
+    (yoe + era * 400 + i64::from(month <= 2), month, day)
+}
+
+/// `n` in decimal, zero-padded to `width` digits.
+fn push_digits(s: &mut String, n: u64, width: usize) {
+    let mut digits = [b'0'; 20];
+    let mut i = digits.len();
+    let mut n = n;
+    while n > 0 || i > digits.len() - width {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+    }
+    s.push_str(std::str::from_utf8(&digits[i..]).expect("ASCII digits"));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The digit-by-digit path writes what the calendar library does.
+    #[test]
+    fn format_time_matches_the_calendar_library() {
+        let reference = |t: Timestamp| {
+            let dt = time::OffsetDateTime::from_unix_timestamp_nanos(t.as_nanos()).unwrap();
+            format!(
+                "{:04}-{:02}-{:02} {:02}:{:02}:{:02}.{:09} UTC",
+                dt.year(),
+                dt.month() as u8,
+                dt.day(),
+                dt.hour(),
+                dt.minute(),
+                dt.second(),
+                dt.nanosecond()
+            )
+        };
+        let mut secs: i64 = -62_167_219_200; // 0000-01-01
+        while secs < 253_402_300_800 {
+            for t in [Timestamp { secs, nanos: 0 }, Timestamp { secs: secs + 86_399, nanos: 999_999_999 }] {
+                assert_eq!(format_time(t), reference(t), "{t:?}");
+            }
+            secs += 86_400 * 17 + 3_601;
+        }
+        assert_eq!(format_time(Timestamp { secs: 1_700_000_000, nanos: 1 }), "2023-11-14 22:13:20.000000001 UTC");
+        assert_eq!(format_time(Timestamp { secs: 0, nanos: 0 }), "1970-01-01 00:00:00.000000000 UTC");
     }
 }

@@ -4,6 +4,7 @@
 //! so one display filter selects events and real packets alike.
 
 use std::net::IpAddr;
+use std::sync::OnceLock;
 
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
@@ -77,9 +78,27 @@ const NETWORK_STRUCTS: [&str; 9] = [
 /// Top-level arguments that do: the endpoints of `net_packet_*` events, and a socket's type.
 const NETWORK_ARGS: [&str; 5] = ["src", "dst", "src_port", "dst_port", "type"];
 
+/// Per catalog field, `(namespace, member)` of `tracker.<ns>.<member>` when it can feed a native
+/// field (see the two lists above); worked out once.
+fn network_roles(cat: &'static Catalog) -> &'static [Option<(&'static str, &'static str)>] {
+    static ROLES: OnceLock<Vec<Option<(&str, &str)>>> = OnceLock::new();
+    ROLES.get_or_init(|| {
+        let role = |abbrev: &'static str| {
+            let (ns, member) = abbrev.strip_prefix("tracker.")?.split_once('.')?;
+            let wanted = match ns {
+                "args" => NETWORK_ARGS.contains(&member),
+                _ => NETWORK_STRUCTS.contains(&ns),
+            };
+            wanted.then_some((ns, member))
+        };
+        cat.fields().iter().map(|def| role(def.abbrev.as_str())).collect()
+    })
+}
+
 /// Hidden items of Wireshark's own fields, mirroring the event's network arguments.
 pub fn native_items(event_name: &str, items: &[Item]) -> Vec<Item> {
     let mut out = Mirror { cat: Catalog::get(), items: Vec::new() };
+    let roles = network_roles(out.cat);
     // members of one structured value share a parent: group them
     let mut parents: Vec<usize> = Vec::new();
     let mut groups: Vec<(usize, &str, Vec<(&str, &Item)>)> = Vec::new();
@@ -88,14 +107,9 @@ pub fn native_items(event_name: &str, items: &[Item]) -> Vec<Item> {
         parents.truncate(depth);
         let parent = parents.last().copied().unwrap_or(0);
         parents.push(i);
-        let abbrev = &out.cat.def(item.field).abbrev;
-        let Some((ns, member)) = abbrev.strip_prefix("tracker.").and_then(|a| a.split_once('.')) else { continue };
-        // only what can feed a native field; an event's own top-level arguments group as "args"
-        let wanted = match ns {
-            "args" => depth == 2 && NETWORK_ARGS.contains(&member),
-            _ => NETWORK_STRUCTS.contains(&ns),
-        };
-        if !wanted {
+        let Some((ns, member)) = roles.get(item.field as usize).copied().flatten() else { continue };
+        // an event's own top-level arguments group as "args"
+        if ns == "args" && depth != 2 {
             continue;
         }
         match groups.iter_mut().find(|(p, n, _)| *p == parent && *n == ns) {
