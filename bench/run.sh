@@ -115,8 +115,10 @@ echo "$startup_line"
 # engine-only figures
 engine_out=$(cargo bench --locked -q -p trackershark-engine --bench throughput -- "$work/events.json" 2>/dev/null)
 engine_line=$(grep "engine parse+type" <<< "$engine_out")
+columns_line=$(grep "engine columns only" <<< "$engine_out")
 cache_line=$(grep "re-dissection" <<< "$engine_out")
 echo "$engine_line"
+echo "$columns_line"
 echo "$cache_line"
 start=$(date +%s.%N); "$bin" convert "$work/events.json" -o "$work/again.pcapng" 2>/dev/null; end=$(date +%s.%N)
 convert_line=$(awk -v s="$start" -v e="$end" -v mb="$mb" -v n="$n" 'BEGIN { printf "CLI convert JSON→pcapng: %.0f MB/s, %.0f events/s", mb / (e - s), n / (e - s) }')
@@ -133,6 +135,7 @@ table=$(
     echo
     echo "- $startup_line"
     echo "- $engine_line"
+    echo "- $columns_line (the packet list's reading, when nothing reads an event's items)"
     echo "- $cache_line"
     echo "- $convert_line"
     echo "- WASM enrichers: ${wasm_line# }"

@@ -65,8 +65,14 @@ pub fn parse(text: &str) -> Result<Json<'_>> {
 
 /// Parses the JSON text that starts at byte `start` of `line`; spans are relative to `line`.
 pub fn parse_in(line: &str, start: usize) -> Result<Json<'_>> {
+    parse_keeping(line, start, |_| true)
+}
+
+/// As [`parse_in`], but of a top-level object only the members whose key `keep` accepts are read:
+/// the others are checked and skipped, and left out.
+pub fn parse_keeping(line: &str, start: usize, keep: fn(&str) -> bool) -> Result<Json<'_>> {
     let text = &line[start..];
-    let mut reader = Reader { line, base: start, jiter: Jiter::new(text.as_bytes()) };
+    let mut reader = Reader { line, base: start, jiter: Jiter::new(text.as_bytes()), keep };
     let err = Reader::error(start);
     let peek = reader.jiter.peek().map_err(&err)?;
     let value = reader.value(peek, 0)?;
@@ -83,6 +89,8 @@ struct Reader<'a> {
     /// Where the JSON text starts in the line.
     base: usize,
     jiter: Jiter<'a>,
+    /// Which top-level members to read (see `parse_keeping`).
+    keep: fn(&str) -> bool,
 }
 
 impl<'a> Reader<'a> {
@@ -118,6 +126,11 @@ impl<'a> Reader<'a> {
                 let mut key = self.jiter.known_object().map_err(&err)?.map(|k| text(line, k));
                 while let Some(k) = key {
                     let peek = self.jiter.peek().map_err(&err)?;
+                    if depth == 0 && !(self.keep)(&k) {
+                        self.jiter.known_skip(peek).map_err(&err)?;
+                        key = self.jiter.next_key().map_err(&err)?.map(|k| text(line, k));
+                        continue;
+                    }
                     let value = self.value(peek, depth + 1)?;
                     let key_span = key_span_before(line, value.span);
                     members.push(Member { key: k, key_span, value });

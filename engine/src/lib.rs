@@ -68,10 +68,71 @@ impl Dissection {
     }
 }
 
+/// What the packet list shows of a line (Protocol, Info, Source and Destination), and the packet an
+/// event carries (whose own dissectors fill the columns in turn).
+#[derive(Debug, PartialEq)]
+pub struct Columns {
+    pub protocol: &'static str,
+    pub info: String,
+    /// Source and destination addresses as text, each with whether it is IPv6.
+    pub addresses: [Option<(String, bool)>; 2],
+    pub packet: Option<network::RawPacket>,
+}
+
+impl Dissection {
+    /// The Source/Destination columns: the last mirrored `ip(v6).src` / `ip(v6).dst` of the event,
+    /// with whether it is IPv6.
+    pub fn address_columns(&self) -> [Option<(&str, bool)>; 2] {
+        let cat = Catalog::get();
+        let mut columns = [None, None];
+        for item in self.items.iter().filter(|i| cat.is_native(i.field)) {
+            let Value::Str(text) = &item.value else { continue };
+            let (column, v6) = match cat.def(item.field).abbrev.as_str() {
+                "ip.src" => (0, false),
+                "ipv6.src" => (0, true),
+                "ip.dst" => (1, false),
+                "ipv6.dst" => (1, true),
+                _ => continue,
+            };
+            columns[column] = Some((text.as_str(), v6));
+        }
+        columns
+    }
+
+    pub fn columns(&self) -> Columns {
+        let addresses = self.address_columns().map(|a| a.map(|(text, v6)| (text.to_string(), v6)));
+        Columns { protocol: self.protocol, info: self.info.clone(), addresses, packet: self.packet.clone() }
+    }
+}
+
+/// How much of a line is read.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Reading {
+    Everything,
+    /// Only the top-level members the columns come from (`schema::feeds_columns`).
+    Columns,
+}
+
 /// Dissects one line (without its line terminator). Never panics: an internal fault becomes an
 /// expert item on an otherwise minimal tree.
 pub fn dissect(line: &[u8]) -> Dissection {
-    match catch_unwind(AssertUnwindSafe(|| dissect_inner(line))) {
+    dissect_reading(line, Reading::Everything)
+}
+
+/// The columns of a line, the same as `dissect(line).columns()`, at a fraction of the cost: the
+/// process, container and other context an event mostly consists of is skipped, not read.
+pub fn columns(line: &[u8]) -> Columns {
+    let d = dissect_reading(line, Reading::Columns);
+    if d.event.is_some() {
+        d.columns()
+    } else {
+        // no event: the full reading says why, in its words
+        dissect(line).columns()
+    }
+}
+
+fn dissect_reading(line: &[u8], reading: Reading) -> Dissection {
+    match catch_unwind(AssertUnwindSafe(|| dissect_inner(line, reading))) {
         Ok(d) => d,
         Err(panic) => {
             let msg = panic_message(&panic);
@@ -88,7 +149,7 @@ pub fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
         .unwrap_or_else(|| "unknown panic".to_string())
 }
 
-fn dissect_inner(line: &[u8]) -> Dissection {
+fn dissect_inner(line: &[u8], reading: Reading) -> Dissection {
     if let Some(marker) = test_panic_marker() {
         if line.windows(marker.len()).any(|w| w == marker) {
             panic!("forced panic for testing (TRACKERSHARK_TEST_PANIC)");
@@ -96,7 +157,7 @@ fn dissect_inner(line: &[u8]) -> Dissection {
     }
     // the full parse is the check: the line is classified only to say why it is no event
     let (json_start, prefix) = line::locate(line).unwrap_or((0, None));
-    match parse_event(line, json_start, prefix) {
+    match parse_event(line, json_start, prefix, reading) {
         Ok(d) => d,
         Err(e) => {
             let kind = match line::classify(line).kind {
@@ -122,9 +183,17 @@ fn test_panic_marker() -> Option<&'static [u8]> {
         .as_deref()
 }
 
-fn parse_event(line: &[u8], start: usize, prefix: Option<(usize, usize)>) -> Result<Dissection, Error> {
+fn parse_event(
+    line: &[u8],
+    start: usize,
+    prefix: Option<(usize, usize)>,
+    reading: Reading,
+) -> Result<Dissection, Error> {
     let text = std::str::from_utf8(line).map_err(|e| Error::Utf8(e.valid_up_to()))?;
-    let root = json::parse_in(text, start)?;
+    let root = match reading {
+        Reading::Everything => json::parse_in(text, start)?,
+        Reading::Columns => json::parse_keeping(text, start, schema::feeds_columns)?,
+    };
     if !matches!(root.kind, json::Kind::Obj(_)) {
         return Err(Error::NotAnEvent("the line is not a JSON object"));
     }

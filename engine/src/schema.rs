@@ -52,6 +52,21 @@ impl Format {
     }
 }
 
+/// Whether a top-level key of an event (in any format) holds what its columns come from: its name,
+/// arguments and what makes it a signature (see `Mapped`, and the native fields' sources), or
+/// tells its format (`Format::detect`).
+pub fn feeds_columns(key: &str) -> bool {
+    matches!(
+        key,
+        // classic
+        "eventName" | "eventId" | "eventID" | "args" | "metadata" | "detectedFrom"
+        // protobuf (and what tells the format apart)
+        | "name" | "data" | "threat" | "detected_from" | "triggered_by" | "workload" | "policies" | "timestamp"
+        // tracee-rules findings
+        | "SigMetadata" | "Context" | "Data"
+    )
+}
+
 /// What the schema mapping found, besides the tree items.
 #[derive(Default)]
 pub struct Mapped {

@@ -272,6 +272,30 @@ fn item_spans_stay_inside_the_line_and_nest_properly() {
     }
 }
 
+/// The packet list's reading of a line (most of it skipped) shows what the full dissection does,
+/// on every sample and every line of the Tracee corpus.
+#[test]
+fn columns_read_from_part_of_a_line_match_the_full_dissection() {
+    let mut files: Vec<PathBuf> = corpus_files();
+    for dir in [samples(), samples().join("network")] {
+        files.extend(
+            std::fs::read_dir(dir)
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .filter(|p| p.extension().is_some_and(|x| x == "json" || x == "log")),
+        );
+    }
+    let mut lines = 0;
+    for path in files {
+        for line in std::fs::read_to_string(&path).unwrap().lines() {
+            let full = trackershark_engine::dissect(line.as_bytes()).columns();
+            assert_eq!(trackershark_engine::columns(line.as_bytes()), full, "{}: {line}", path.display());
+            lines += 1;
+        }
+    }
+    assert!(lines > 300, "only {lines} lines");
+}
+
 fn samples() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/samples")
 }

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use proptest::prelude::*;
 use trackershark_engine::pcapng::{json_to_pcapng, pcapng_to_json};
 use trackershark_engine::plugin_input::plugin_input;
-use trackershark_engine::{dissect, Dissection};
+use trackershark_engine::{columns, dissect, Dissection};
 use trackershark_tests::fuzz::{report, runner};
 
 fn corpus_lines() -> Vec<String> {
@@ -44,6 +44,8 @@ fn check(line: &[u8], d: &Dissection) -> Result<(), TestCaseError> {
     if let Some(p) = &d.packet {
         prop_assert!(!p.bytes.is_empty());
     }
+    // the packet list's reading of a line skips most of it, and shows the same
+    prop_assert_eq!(columns(line), d.columns());
     Ok(())
 }
 
@@ -104,7 +106,7 @@ fn arbitrary_bytes_never_break_the_engine() {
         check(&line, &dissect(&line))
     })
     .unwrap();
-    report("arbitrary bytes → dissect", cases);
+    report("arbitrary bytes → dissect, columns", cases);
 }
 
 #[test]
@@ -121,7 +123,7 @@ fn mutated_tracee_output_never_breaks_the_engine() {
         check(&line, &dissect(&line))
     })
     .unwrap();
-    report("mutated corpus and sample lines → dissect, plugin input, packet extraction", cases);
+    report("mutated corpus and sample lines → dissect, columns, plugin input, packet extraction", cases);
 }
 
 #[test]
