@@ -330,10 +330,9 @@ register_filehandler(reader)
 ---------------------------------------------------------------------------------------------------
 -- Event counts: `tshark -q -z tracker,counts` lists each event type and how often it occurs,
 -- signatures apart and grouped by severity. Events that carry a packet count like any other.
+-- The engine says what the frame just dissected was: Field extractors here would make Wireshark
+-- build every event's items even where nothing reads them.
 
-local event_name_field = Field.new("tracker.event_name")
-local severity_field = Field.new("tracker.sig.severity")
-local is_signature_field = Field.new("tracker.is_signature")
 local severity_names = { [0] = "info", "low", "medium", "high", "critical" }
 
 local function sorted_counts(counts)
@@ -346,14 +345,12 @@ end
 local function event_counts()
     local events, signatures, total = {}, {}, 0
     local tap = Listener.new("frame", "tracker")
-    function tap.packet()
-        local name = event_name_field()
-        if not name then return end
-        local key = tostring(name.value)
+    function tap.packet(pinfo)
+        local key, is_signature, severity = engine.event_of(pinfo.number)
+        if not key then return end
         total = total + 1
-        if is_signature_field() then
-            local severity = severity_field()
-            local level = severity and tonumber(tostring(severity.value)) or -1
+        if is_signature then
+            local level = severity or -1
             signatures[level] = signatures[level] or {}
             signatures[level][key] = (signatures[level][key] or 0) + 1
         else

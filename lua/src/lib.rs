@@ -50,6 +50,11 @@ fn enrich(d: &mut Dissection, line: &[u8]) {
     }
 }
 
+/// Whether a rules file was found: enrichers may then add to any event's Info.
+fn enrichers_loaded() -> bool {
+    ENRICHERS.lock().unwrap_or_else(|e| e.into_inner()).is_some()
+}
+
 /// The state of the enricher rules (0 without enrichers), changed rules picked up: see `Session::refresh`.
 fn enrichment_state() -> u64 {
     ENRICHERS.lock().unwrap_or_else(|e| e.into_inner()).as_mut().map_or(0, |s| s.refresh())
@@ -72,12 +77,16 @@ enum TreeWriter {
 struct State {
     writer: TreeWriter,
     cache: DissectionCache,
+    /// The last full dissection, for taps that run after it (`event_of`).
+    last: Option<(u32, Arc<Dissection>)>,
+    /// Packets of which only the columns were worked out.
+    columns_only: u64,
 }
 
 fn with_state<R>(lua: &Lua, f: impl FnOnce(&mut State) -> R) -> R {
     if lua.app_data_ref::<State>().is_none() {
         let writer = TreeWriter::Lua("not requested by the plugin".into());
-        lua.set_app_data(State { writer, cache: DissectionCache::new(CACHE_SLOTS) });
+        lua.set_app_data(State { writer, cache: DissectionCache::new(CACHE_SLOTS), last: None, columns_only: 0 });
     }
     let mut state = lua.app_data_mut::<State>().expect("state was just set");
     f(&mut state)
@@ -156,7 +165,8 @@ fn int_value(lua: &Lua, v: i128) -> LuaResult<LuaValue> {
 /// native tree is on: the bytes are read from `tvb`) and adds its items below `root`, the event's
 /// item. Returns a table: `proto`, `info`; `src`/`dst` (with `src6`/`dst6` when IPv6) for the
 /// address columns; `pkt` and `pkt_dissector` for the packet an event carries; and the items left
-/// for the plugin to add — when the tree is walked in Lua, every item after the root, with `label`
+/// for the plugin to add (none when nothing reads the items: then only the columns are worked out,
+/// see `NativeTree::items_wanted`) — when the tree is walked in Lua, every item after the root, with `label`
 /// (the root's text) and `e`, an array of `{item, kind, text}` experts (item 0 = root); otherwise
 /// only the hidden mirrors of native fields, where they are of use. Items: `n`, and per item i
 /// (1-based) `f[i]` field id, `d[i]` depth, `o[i]` offset, `l[i]` length, `v[i]` value (nil for
@@ -188,7 +198,26 @@ fn dissect(
                         // SAFETY: the packet being dissected (its bytes live through this call)
                         None => unsafe { tree.packet_bytes(&target) },
                     };
+                    // SAFETY: as above
+                    if !unsafe { tree.items_wanted(&target) } && !enrichers_loaded() {
+                        state.columns_only += 1;
+                        let c = engine::columns(bytes);
+                        let r = lua.create_table_with_capacity(0, 8)?;
+                        set_columns(
+                            lua,
+                            &r,
+                            c.protocol,
+                            &c.info,
+                            c.addresses.each_ref().map(|a| a.as_ref().map(|(t, v6)| (t.as_str(), *v6))),
+                            c.packet.as_ref(),
+                        )?;
+                        r.raw_set("n", 0)?;
+                        return Ok(r);
+                    }
                     let d = cached_dissection(&mut state.cache, frame, bytes);
+                    if let Some(frame) = frame {
+                        state.last = Some((frame, d.clone()));
+                    }
                     // SAFETY: as above
                     return match unsafe { tree.write(&d, &target) } {
                         Some(mirrors) => to_lua(lua, &d, Pick::Only(&mirrors)),
@@ -201,6 +230,9 @@ fn dissect(
                 return Err(LuaError::runtime("no line given and the native tree is off"));
             };
             let d = cached_dissection(&mut state.cache, frame, &line.as_bytes());
+            if let Some(frame) = frame {
+                state.last = Some((frame, d.clone()));
+            }
             to_lua(lua, &d, Pick::From(1))
         })
     })
@@ -257,16 +289,19 @@ fn native_writer(pf: &LuaTable, defs: &LuaTable, pe: &LuaTable, edefs: &LuaTable
         Ok(unsafe { *(ud as *const usize) })
     };
     let mut fields = Vec::new();
+    let mut protocol = String::new();
     for (i, def) in defs.sequence_values::<LuaTable>().enumerate() {
         let def = def?;
         let ftype: String = def.get("type")?;
         let ftype = match ftype_named(&ftype) {
-            Some(t) if t != FieldType::Protocol => t,
             // the root is the plugin's
-            _ => {
+            Some(FieldType::Protocol) => {
+                protocol = def.get("abbrev")?;
                 fields.push(None);
                 continue;
             }
+            Some(t) => t,
+            None => return Err(LuaError::runtime(format!("unknown field type {ftype}"))),
         };
         fields.push(Some(native::Field {
             address: struct_of(pf.raw_get(i + 1)?)?,
@@ -279,7 +314,7 @@ fn native_writer(pf: &LuaTable, defs: &LuaTable, pe: &LuaTable, edefs: &LuaTable
     for (i, def) in edefs.sequence_values::<LuaTable>().enumerate() {
         experts.push((struct_of(pe.raw_get(i + 1)?)?, def?.get::<String>("abbrev")?));
     }
-    Ok(TreeWriter::Pending(native::Registered { fields, experts, api }))
+    Ok(TreeWriter::Pending(native::Registered { protocol, fields, experts, api }))
 }
 
 #[cfg(not(unix))]
@@ -304,9 +339,24 @@ fn tree_mode(lua: &Lua, _: ()) -> LuaResult<LuaMultiValue> {
     })
 }
 
-/// `cache_stats()` → hits, misses of the dissection cache.
+/// `event_of(frame)` → event name, whether it is a signature, and its severity (or nil), of the
+/// frame dissected last, when it is `frame` and an event (for taps, which run after the dissector).
+fn event_of(lua: &Lua, frame: u32) -> LuaResult<LuaMultiValue> {
+    guarded(lua, || {
+        let last = with_state(lua, |state| state.last.clone());
+        let Some(event) = last.as_ref().filter(|(f, _)| *f == frame).and_then(|(_, d)| d.event.as_ref()) else {
+            return Ok(LuaMultiValue::new());
+        };
+        let name = event.name.as_deref().map(|n| lua.create_string(n)).transpose()?;
+        let severity = event.signature.as_ref().and_then(|s| s.severity);
+        (name, event.is_signature(), severity).into_lua_multi(lua)
+    })
+}
+
+/// `cache_stats()` → hits, misses of the dissection cache, and how many packets needed only their
+/// columns (no dissection to cache).
 fn cache_stats(lua: &Lua, _: ()) -> LuaResult<LuaMultiValue> {
-    guarded(lua, || Ok(with_state(lua, |state| (state.cache.hits, state.cache.misses))))
+    guarded(lua, || Ok(with_state(lua, |state| (state.cache.hits, state.cache.misses, state.columns_only))))
 }
 
 /// `context(interface_description)` → a table as `dissect` returns (items without byte ranges),
@@ -325,38 +375,35 @@ enum Pick<'a> {
     Only(&'a [usize]),
 }
 
-/// The Source/Destination columns: the last mirrored `ip(v6).src` / `ip(v6).dst` of the event,
-/// with whether it is IPv6.
-fn address_columns(d: &Dissection) -> [Option<(&str, bool)>; 2] {
-    let cat = Catalog::get();
-    let mut columns = [None, None];
-    for item in d.items.iter().filter(|i| cat.is_native(i.field)) {
-        let Value::Str(text) = &item.value else { continue };
-        let (column, v6) = match cat.def(item.field).abbrev.as_str() {
-            "ip.src" => (0, false),
-            "ipv6.src" => (0, true),
-            "ip.dst" => (1, false),
-            "ipv6.dst" => (1, true),
-            _ => continue,
-        };
-        columns[column] = Some((text.as_str(), v6));
+/// Sets the columns' part of a result table (see `dissect`).
+fn set_columns(
+    lua: &Lua,
+    r: &LuaTable,
+    protocol: &str,
+    info: &str,
+    addresses: [Option<(&str, bool)>; 2],
+    packet: Option<&engine::network::RawPacket>,
+) -> LuaResult<()> {
+    r.raw_set("proto", protocol)?;
+    r.raw_set("info", info)?;
+    for ((key, key6), address) in [("src", "src6"), ("dst", "dst6")].into_iter().zip(addresses) {
+        if let Some((text, v6)) = address {
+            r.raw_set(key, text)?;
+            r.raw_set(key6, v6)?;
+        }
     }
-    columns
+    if let Some(p) = packet {
+        r.raw_set("pkt", lua.create_string(&p.bytes)?)?;
+        r.raw_set("pkt_dissector", p.dissector)?;
+    }
+    Ok(())
 }
 
 /// The dissection as the plugin uses it (see `dissect`).
 fn to_lua(lua: &Lua, d: &Dissection, pick: Pick) -> LuaResult<LuaTable> {
     // raw sets: a fresh table has no metamethods, and `set` would guard against them
     let r = lua.create_table_with_capacity(0, 8)?;
-    r.raw_set("proto", d.protocol)?;
-    r.raw_set("info", d.info.as_str())?;
-    let [src, dst] = address_columns(d);
-    for (key, column) in [("src", src), ("dst", dst)] {
-        if let Some((text, v6)) = column {
-            r.raw_set(key, text)?;
-            r.raw_set(if key == "src" { "src6" } else { "dst6" }, v6)?;
-        }
-    }
+    set_columns(lua, &r, d.protocol, &d.info, d.address_columns(), d.packet.as_ref())?;
     let walked_in_lua = matches!(pick, Pick::From(_));
     if walked_in_lua {
         if let Some(label) = d.items.first().and_then(|i| i.label.as_deref()) {
@@ -368,10 +415,6 @@ fn to_lua(lua: &Lua, d: &Dissection, pick: Pick) -> LuaResult<LuaTable> {
         Pick::Only(indices) => indices.iter().filter_map(|&i| d.items.get(i)).collect(),
     };
     r.raw_set("n", items.len())?;
-    if let Some(p) = &d.packet {
-        r.raw_set("pkt", lua.create_string(&p.bytes)?)?;
-        r.raw_set("pkt_dissector", p.dissector)?;
-    }
     if items.is_empty() && !(walked_in_lua && !d.experts.is_empty()) {
         return Ok(r);
     }
@@ -470,5 +513,6 @@ fn trackershark_engine(lua: &Lua) -> LuaResult<LuaTable> {
     m.set("use_native_tree", lua.create_function(use_native_tree)?)?;
     m.set("tree_mode", lua.create_function(tree_mode)?)?;
     m.set("cache_stats", lua.create_function(cache_stats)?)?;
+    m.set("event_of", lua.create_function(event_of)?)?;
     Ok(m)
 }

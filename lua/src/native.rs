@@ -53,6 +53,9 @@ pub struct Api {
     add_expert: unsafe extern "C" fn(Ptr, Ptr, Ptr, *const c_char, ...),
     tvb_length: unsafe extern "C" fn(Ptr) -> c_uint,
     tvb_bytes: unsafe extern "C" fn(Ptr, c_int, c_int) -> *const u8,
+    protocol_id: unsafe extern "C" fn(*const c_char) -> c_int,
+    tap_id: unsafe extern "C" fn(*const c_char) -> c_int,
+    has_tap_listener: unsafe extern "C" fn(c_int) -> c_int,
 }
 
 impl Api {
@@ -84,6 +87,9 @@ impl Api {
             add_expert: sym!("expert_add_info_format"),
             tvb_length: sym!("tvb_captured_length"),
             tvb_bytes: sym!("tvb_get_ptr"),
+            protocol_id: sym!("proto_get_id_by_filter_name"),
+            tap_id: sym!("find_tap_id"),
+            has_tap_listener: sym!("have_tap_listener"),
             _process: process,
         })
     }
@@ -103,6 +109,8 @@ impl Api {
 /// What the plugin registered, as the Lua objects it handed over (pointers into Wireshark's
 /// `_wslua_field_t` / `_wslua_expert_field_t`; the plugin keeps the objects alive).
 pub struct Registered {
+    /// The protocol's filter name (`tracker`).
+    pub protocol: String,
     /// Per field id: the ProtoField's struct, its abbreviation and type, and whether it is hidden
     /// (the mirrors of Wireshark's own fields, which only Lua can hide); `None` for the protocol.
     pub fields: Vec<Option<Field>>,
@@ -130,6 +138,11 @@ struct FieldSlot {
 /// Ready to write: ids read and checked.
 pub struct NativeTree {
     api: Api,
+    /// The protocol's id, and those of the hidden mirrors: whether anything asks for the items.
+    protocol: c_int,
+    mirrors: Vec<c_int>,
+    /// The expert info tap (`-z expert`, the GUI's Expert Information), which reads the experts.
+    expert_tap: c_int,
     fields: Vec<Option<FieldSlot>>,
     /// `expert_field*` per expert kind.
     experts: Vec<Ptr>,
@@ -167,7 +180,14 @@ impl NativeTree {
     /// Reads the ids Wireshark gave the plugin's fields and experts (known once registration is
     /// over, i.e. at the first packet) and checks each against Wireshark's registry.
     pub fn bind(registered: Registered) -> Result<NativeTree, String> {
-        let Registered { fields: entries, experts: expert_entries, api } = registered;
+        let Registered { protocol: name, fields: entries, experts: expert_entries, api } = registered;
+        // SAFETY: a NUL-terminated name; Wireshark looks it up
+        let protocol = unsafe { (api.protocol_id)(c_text(&mut Vec::new(), &name)) };
+        if !api.registered_as(protocol, &name) {
+            return Err(format!("protocol {name}: id {protocol} is not registered under that name"));
+        }
+        // 0 when Wireshark has no such tap
+        let expert_tap = unsafe { (api.tap_id)(c"expert".as_ptr()) };
         let mut fields = Vec::with_capacity(entries.len());
         for entry in &entries {
             fields.push(match entry {
@@ -191,7 +211,22 @@ impl NativeTree {
             }
             experts.push(*addr as Ptr);
         }
-        Ok(NativeTree { api, fields, experts, text: Vec::new() })
+        let mirrors = fields.iter().flatten().filter(|f| f.hidden).map(|f| f.hf).collect();
+        Ok(NativeTree { api, protocol, mirrors, expert_tap, fields, experts, text: Vec::new() })
+    }
+
+    /// Whether anything will read the event's items: a tree being shown, a filter, column or tap
+    /// naming one of our fields (or a mirrored one), or the expert tap. When nothing does (`tshark
+    /// -r`, a GUI's first pass without such filters), the columns are all a packet needs.
+    ///
+    /// # Safety
+    /// `target` must come from the Lua objects of the packet being dissected.
+    pub unsafe fn items_wanted(&self, target: &Target) -> bool {
+        let tree = target.tree;
+        !tree.is_null()
+            && ((self.api.is_referenced)(tree, self.protocol) != 0
+                || self.mirrors.iter().any(|&hf| (self.api.is_referenced)(tree, hf) != 0)
+                || (self.expert_tap > 0 && (self.api.has_tap_listener)(self.expert_tap) != 0))
     }
 
     /// The packet's bytes (the event line).

@@ -97,7 +97,9 @@ fn native_tree_is_in_use_and_the_second_pass_comes_from_the_cache() {
 
     let one_pass = home.tshark(&["-r", &events, "-q", "-X", &probe]);
     assert_eq!(one_pass.trim(), format!("tree=native hits=0 misses={n}"));
-    let two_passes = home.tshark(&["-2", "-r", &events, "-q", "-X", &probe]);
+    // a read filter on our protocol: the first pass needs the items too (without one, it needs only
+    // the columns, and the second pass is the first full dissection)
+    let two_passes = home.tshark(&["-2", "-R", "tracker", "-r", &events, "-q", "-X", &probe]);
     assert_eq!(
         two_passes.trim(),
         format!("tree=native hits={n} misses={n}"),
@@ -106,6 +108,64 @@ fn native_tree_is_in_use_and_the_second_pass_comes_from_the_cache() {
 
     let out = home.run_with_env("tshark", &["-r", &events, "-q", "-X", &probe], &[("TRACKERSHARK_TREE", "lua")]);
     assert_eq!(stdout(&out).trim(), format!("tree=lua: not requested by the plugin hits=0 misses={n}"));
+}
+
+/// Counts the packets of which the engine worked out only the columns (a listener without a filter
+/// asks for no field).
+const COLUMNS_PROBE: &str = r#"
+local engine = package.loaded["trackershark_engine"]
+local tap = Listener.new("frame")
+function tap.draw()
+    local hits, misses, columns_only = engine.cache_stats()
+    print(string.format("misses=%d columns_only=%d", misses, columns_only))
+end
+"#;
+
+/// Where nothing reads an event's items (`tshark -r`; no filter, field, tap or shown tree names
+/// one), the engine reads only what the columns come from. The packet list is the same as the Lua
+/// walk of full dissections gives, on every sample and corpus file; anything that names a field
+/// gets the full dissection.
+#[test]
+fn the_packet_list_alone_needs_only_the_columns_and_shows_the_same() {
+    let home = Home::new();
+    let probe = home.write("columns-probe.lua", COLUMNS_PROBE.as_bytes());
+    let probe = format!("lua_script:{}", home.visible(&probe));
+    let events = home.add_sample("events.json");
+    let events = home.visible(&events);
+    let n = home.tshark(&["-r", &events]).lines().count();
+    assert!(n >= 5);
+    let plain = home.tshark(&["-r", &events, "-q", "-X", &probe]);
+    assert_eq!(plain.trim(), format!("misses=0 columns_only={n}"));
+    for wants_items in [
+        vec!["-Y", "frame"],
+        vec!["-Y", "tracker.event_name"],
+        vec!["-Y", "ip.addr"],
+        vec!["-T", "fields", "-e", "tracker.process.pid"],
+        vec!["-z", "expert"],
+        vec!["-V"],
+    ] {
+        let mut args = vec!["-r", events.as_str(), "-X", probe.as_str()];
+        args.extend(&wants_items);
+        let out = home.tshark(&args);
+        let counts = out.lines().find(|l| l.starts_with("misses=")).unwrap_or_default();
+        let expected = if wants_items == ["-Y", "frame"] {
+            format!("misses=0 columns_only={n}")
+        } else {
+            format!("misses={n} columns_only=0")
+        };
+        assert_eq!(counts, expected, "{wants_items:?}");
+    }
+
+    let mut compared = 0;
+    for file in inputs() {
+        let path = home.add(&file);
+        let path = home.visible(&path);
+        let args = ["-r", path.as_str()];
+        let list = home.tshark(&args);
+        same(&list, &tshark_walked_in_lua(&home, &args), &format!("{}: packet list", file.display()));
+        compared += list.contains("TRACKER") as usize;
+    }
+    assert!(compared >= 20, "only {compared} files had Tracker frames");
 }
 
 #[test]
