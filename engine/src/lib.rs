@@ -82,7 +82,7 @@ pub struct Columns {
 impl Dissection {
     /// The Source/Destination columns: the last mirrored `ip(v6).src` / `ip(v6).dst` of the event,
     /// with whether it is IPv6.
-    pub fn address_columns(&self) -> [Option<(&str, bool)>; 2] {
+    fn address_columns(&self) -> [Option<(&str, bool)>; 2] {
         let cat = Catalog::get();
         let mut columns = [None, None];
         for item in self.items.iter().filter(|i| cat.is_native(i.field)) {

@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 use mlua::prelude::*;
 use trackershark_engine::cache::DissectionCache;
 use trackershark_engine::{
-    self as engine, pcapng, Catalog, Dissection, ExpertKind, FieldId, FieldType, LineKind, Value,
+    self as engine, pcapng, Catalog, Columns, Dissection, ExpertKind, FieldId, FieldType, LineKind, Value,
 };
 use trackershark_enrich::session::Session;
 
@@ -76,9 +76,7 @@ enum TreeWriter {
 
 struct State {
     writer: TreeWriter,
-    cache: DissectionCache,
-    /// The last full dissection, for taps that run after it (`event_of`).
-    last: Option<(u32, Arc<Dissection>)>,
+    recent: Recent,
     /// Packets of which only the columns were worked out.
     columns_only: u64,
 }
@@ -86,7 +84,8 @@ struct State {
 fn with_state<R>(lua: &Lua, f: impl FnOnce(&mut State) -> R) -> R {
     if lua.app_data_ref::<State>().is_none() {
         let writer = TreeWriter::Lua("not requested by the plugin".into());
-        lua.set_app_data(State { writer, cache: DissectionCache::new(CACHE_SLOTS), last: None, columns_only: 0 });
+        let recent = Recent { cache: DissectionCache::new(CACHE_SLOTS), last: None };
+        lua.set_app_data(State { writer, recent, columns_only: 0 });
     }
     let mut state = lua.app_data_mut::<State>().expect("state was just set");
     f(&mut state)
@@ -165,9 +164,9 @@ fn int_value(lua: &Lua, v: i128) -> LuaResult<LuaValue> {
 /// native tree is on: the bytes are read from `tvb`) and adds its items below `root`, the event's
 /// item. Returns a table: `proto`, `info`; `src`/`dst` (with `src6`/`dst6` when IPv6) for the
 /// address columns; `pkt` and `pkt_dissector` for the packet an event carries; and the items left
-/// for the plugin to add (none when nothing reads the items: then only the columns are worked out,
-/// see `NativeTree::items_wanted`) — when the tree is walked in Lua, every item after the root, with `label`
-/// (the root's text) and `e`, an array of `{item, kind, text}` experts (item 0 = root); otherwise
+/// for the plugin to add — none when nothing reads the items (only the columns are then worked
+/// out: see `NativeTree::items_wanted`); when the tree is walked in Lua, every item after the root,
+/// with `label` (the root's text) and `e`, an array of `{item, kind, text}` experts (item 0 = root); otherwise
 /// only the hidden mirrors of native fields, where they are of use. Items: `n`, and per item i
 /// (1-based) `f[i]` field id, `d[i]` depth, `o[i]` offset, `l[i]` length, `v[i]` value (nil for
 /// none), `x[i]` nanoseconds of a time value, `t[i]` label.
@@ -201,23 +200,11 @@ fn dissect(
                     // SAFETY: as above
                     if !unsafe { tree.items_wanted(&target) } && !enrichers_loaded() {
                         state.columns_only += 1;
-                        let c = engine::columns(bytes);
-                        let r = lua.create_table_with_capacity(0, 8)?;
-                        set_columns(
-                            lua,
-                            &r,
-                            c.protocol,
-                            &c.info,
-                            c.addresses.each_ref().map(|a| a.as_ref().map(|(t, v6)| (t.as_str(), *v6))),
-                            c.packet.as_ref(),
-                        )?;
+                        let r = columns_to_lua(lua, &engine::columns(bytes))?;
                         r.raw_set("n", 0)?;
                         return Ok(r);
                     }
-                    let d = cached_dissection(&mut state.cache, frame, bytes);
-                    if let Some(frame) = frame {
-                        state.last = Some((frame, d.clone()));
-                    }
+                    let d = state.recent.dissection(frame, bytes);
                     // SAFETY: as above
                     return match unsafe { tree.write(&d, &target) } {
                         Some(mirrors) => to_lua(lua, &d, Pick::Only(&mirrors)),
@@ -229,31 +216,39 @@ fn dissect(
             let Some(line) = line else {
                 return Err(LuaError::runtime("no line given and the native tree is off"));
             };
-            let d = cached_dissection(&mut state.cache, frame, &line.as_bytes());
-            if let Some(frame) = frame {
-                state.last = Some((frame, d.clone()));
-            }
+            let d = state.recent.dissection(frame, &line.as_bytes());
             to_lua(lua, &d, Pick::From(1))
         })
     })
 }
 
-/// The dissection of a line, enriched; served from the cache when this frame was dissected from
-/// the same line under the same enricher rules.
-fn cached_dissection(cache: &mut DissectionCache, frame: Option<u32>, line: &[u8]) -> Arc<Dissection> {
-    let generation = enrichment_state();
-    if let Some(frame) = frame {
-        if let Some(d) = cache.get(frame, generation, line) {
-            return d;
+/// Full dissections done lately.
+struct Recent {
+    cache: DissectionCache,
+    /// The last one, for taps that run after the dissector (`event_of`).
+    last: Option<(u32, Arc<Dissection>)>,
+}
+
+impl Recent {
+    /// The dissection of a line, enriched; served from the cache when this frame was dissected
+    /// from the same line under the same enricher rules.
+    fn dissection(&mut self, frame: Option<u32>, line: &[u8]) -> Arc<Dissection> {
+        let generation = enrichment_state();
+        let cached = frame.and_then(|frame| self.cache.get(frame, generation, line));
+        let d = cached.unwrap_or_else(|| {
+            let mut d = engine::dissect(line);
+            enrich(&mut d, line);
+            let d = Arc::new(d);
+            if let Some(frame) = frame {
+                self.cache.put(frame, generation, line, d.clone());
+            }
+            d
+        });
+        if let Some(frame) = frame {
+            self.last = Some((frame, d.clone()));
         }
+        d
     }
-    let mut d = engine::dissect(line);
-    enrich(&mut d, line);
-    let d = Arc::new(d);
-    if let Some(frame) = frame {
-        cache.put(frame, generation, line, d.clone());
-    }
-    d
 }
 
 /// `use_native_tree(protofields, field_defs, protoexperts, expert_defs)`: the plugin's registered
@@ -343,7 +338,7 @@ fn tree_mode(lua: &Lua, _: ()) -> LuaResult<LuaMultiValue> {
 /// frame dissected last, when it is `frame` and an event (for taps, which run after the dissector).
 fn event_of(lua: &Lua, frame: u32) -> LuaResult<LuaMultiValue> {
     guarded(lua, || {
-        let last = with_state(lua, |state| state.last.clone());
+        let last = with_state(lua, |state| state.recent.last.clone());
         let Some(event) = last.as_ref().filter(|(f, _)| *f == frame).and_then(|(_, d)| d.event.as_ref()) else {
             return Ok(LuaMultiValue::new());
         };
@@ -356,7 +351,9 @@ fn event_of(lua: &Lua, frame: u32) -> LuaResult<LuaMultiValue> {
 /// `cache_stats()` → hits, misses of the dissection cache, and how many packets needed only their
 /// columns (no dissection to cache).
 fn cache_stats(lua: &Lua, _: ()) -> LuaResult<LuaMultiValue> {
-    guarded(lua, || Ok(with_state(lua, |state| (state.cache.hits, state.cache.misses, state.columns_only))))
+    guarded(lua, || {
+        Ok(with_state(lua, |state| (state.recent.cache.hits, state.recent.cache.misses, state.columns_only)))
+    })
 }
 
 /// `context(interface_description)` → a table as `dissect` returns (items without byte ranges),
@@ -375,35 +372,28 @@ enum Pick<'a> {
     Only(&'a [usize]),
 }
 
-/// Sets the columns' part of a result table (see `dissect`).
-fn set_columns(
-    lua: &Lua,
-    r: &LuaTable,
-    protocol: &str,
-    info: &str,
-    addresses: [Option<(&str, bool)>; 2],
-    packet: Option<&engine::network::RawPacket>,
-) -> LuaResult<()> {
-    r.raw_set("proto", protocol)?;
-    r.raw_set("info", info)?;
-    for ((key, key6), address) in [("src", "src6"), ("dst", "dst6")].into_iter().zip(addresses) {
+/// A result table with the columns' part set (see `dissect`).
+fn columns_to_lua(lua: &Lua, c: &Columns) -> LuaResult<LuaTable> {
+    // raw sets: a fresh table has no metamethods, and `set` would guard against them
+    let r = lua.create_table_with_capacity(0, 8)?;
+    r.raw_set("proto", c.protocol)?;
+    r.raw_set("info", c.info.as_str())?;
+    for ((key, key6), address) in [("src", "src6"), ("dst", "dst6")].into_iter().zip(&c.addresses) {
         if let Some((text, v6)) = address {
-            r.raw_set(key, text)?;
-            r.raw_set(key6, v6)?;
+            r.raw_set(key, text.as_str())?;
+            r.raw_set(key6, *v6)?;
         }
     }
-    if let Some(p) = packet {
+    if let Some(p) = &c.packet {
         r.raw_set("pkt", lua.create_string(&p.bytes)?)?;
         r.raw_set("pkt_dissector", p.dissector)?;
     }
-    Ok(())
+    Ok(r)
 }
 
 /// The dissection as the plugin uses it (see `dissect`).
 fn to_lua(lua: &Lua, d: &Dissection, pick: Pick) -> LuaResult<LuaTable> {
-    // raw sets: a fresh table has no metamethods, and `set` would guard against them
-    let r = lua.create_table_with_capacity(0, 8)?;
-    set_columns(lua, &r, d.protocol, &d.info, d.address_columns(), d.packet.as_ref())?;
+    let r = columns_to_lua(lua, &d.columns())?;
     let walked_in_lua = matches!(pick, Pick::From(_));
     if walked_in_lua {
         if let Some(label) = d.items.first().and_then(|i| i.label.as_deref()) {
