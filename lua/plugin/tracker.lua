@@ -117,12 +117,23 @@ end
 
 -- Packet bytes an event carries become a "Network Packet" data source, read by Wireshark's own
 -- dissectors (which also set the columns, as for a captured packet).
-local function dissect_packet(r, pinfo, tree, event_item)
+local function dissect_packet(bytes, dissector, pinfo, tree, event_item)
     local ok, err = pcall(function()
-        local packet = ByteArray.new(r.pkt, true):tvb("Network Packet")
-        Dissector.get(r.pkt_dissector):call(packet, pinfo, tree)
+        local packet = ByteArray.new(bytes, true):tvb("Network Packet")
+        Dissector.get(dissector):call(packet, pinfo, tree)
     end)
     if not ok then event_item:add_proto_expert_info(internal_error, "packet not dissected: " .. tostring(err)) end
+end
+
+-- Source/Destination: the event's addresses (the mirrored ip(v6).src/dst), as for a packet.
+-- No protocol: the engine has set Protocol and Info itself.
+local function show_columns(pinfo, protocol, info, src, src6, dst, dst6)
+    if protocol then
+        pinfo.cols.protocol = protocol
+        pinfo.cols.info = info
+    end
+    if src then pinfo.src = (src6 and Address.ipv6 or Address.ip)(src) end
+    if dst then pinfo.dst = (dst6 and Address.ipv6 or Address.ip)(dst) end
 end
 
 -- Adds the engine's flat item list to the tree; `stack` holds the parents by depth (stack[1] for
@@ -156,6 +167,17 @@ local function add_items(r, tvb, stack, no_bytes)
 end
 
 function proto.dissector(tvb, pinfo, tree)
+    -- the packet list alone (nothing reads the event's items): the engine works out the columns only
+    if native_tree then
+        local shown, protocol, info, src, src6, dst, dst6, pkt, pkt_dissector =
+            engine.columns(tree, tvb, pinfo, pinfo.number)
+        if shown then
+            show_columns(pinfo, protocol, info, src, src6, dst, dst6)
+            if pkt then dissect_packet(pkt, pkt_dissector, pinfo, tree, tree) end
+            return tvb:len()
+        end
+    end
+
     local root = tree:add(proto, tvb())
     local line = not native_tree and tvb:raw() or nil
     local r, err = engine.dissect(line, pinfo.number, root, tvb, pinfo)
@@ -166,11 +188,7 @@ function proto.dissector(tvb, pinfo, tree)
         pinfo.cols.info = err
         return tvb:len()
     end
-    pinfo.cols.protocol = r.proto
-    pinfo.cols.info = r.info
-    -- Source/Destination: the event's addresses (the mirrored ip(v6).src/dst), as for a packet
-    if r.src then pinfo.src = (r.src6 and Address.ipv6 or Address.ip)(r.src) end
-    if r.dst then pinfo.dst = (r.dst6 and Address.ipv6 or Address.ip)(r.dst) end
+    show_columns(pinfo, r.proto, r.info, r.src, r.src6, r.dst, r.dst6)
     if r.label then root:set_text(r.label) end
 
     -- what the engine left to this file: every item (Lua walk), or the hidden mirrors of native
@@ -182,7 +200,7 @@ function proto.dissector(tvb, pinfo, tree)
             item:add_proto_expert_info(experts[e[2]], e[3])
         end
     end
-    if r.pkt then dissect_packet(r, pinfo, tree, root) end
+    if r.pkt then dissect_packet(r.pkt, r.pkt_dissector, pinfo, tree, root) end
     return tvb:len()
 end
 

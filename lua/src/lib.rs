@@ -164,9 +164,8 @@ fn int_value(lua: &Lua, v: i128) -> LuaResult<LuaValue> {
 /// native tree is on: the bytes are read from `tvb`) and adds its items below `root`, the event's
 /// item. Returns a table: `proto`, `info`; `src`/`dst` (with `src6`/`dst6` when IPv6) for the
 /// address columns; `pkt` and `pkt_dissector` for the packet an event carries; and the items left
-/// for the plugin to add — none when nothing reads the items (only the columns are then worked
-/// out: see `NativeTree::items_wanted`); when the tree is walked in Lua, every item after the root,
-/// with `label` (the root's text) and `e`, an array of `{item, kind, text}` experts (item 0 = root); otherwise
+/// for the plugin to add — when the tree is walked in Lua, every item after the root, with `label`
+/// (the root's text) and `e`, an array of `{item, kind, text}` experts (item 0 = root); otherwise
 /// only the hidden mirrors of native fields, where they are of use. Items: `n`, and per item i
 /// (1-based) `f[i]` field id, `d[i]` depth, `o[i]` offset, `l[i]` length, `v[i]` value (nil for
 /// none), `x[i]` nanoseconds of a time value, `t[i]` label.
@@ -178,32 +177,13 @@ fn dissect(
         with_state(lua, |state| {
             #[cfg(unix)]
             {
-                // SAFETY: the plugin passes its dissector's own TreeItem (the root), Tvb and Pinfo
-                let target =
-                    unsafe { native::Target::from_userdata(root.to_pointer(), tvb.to_pointer(), pinfo.to_pointer()) };
-                if matches!(state.writer, TreeWriter::Pending(_)) {
-                    let pending = std::mem::replace(&mut state.writer, TreeWriter::Lua(String::new()));
-                    if let TreeWriter::Pending(registered) = pending {
-                        state.writer = match native::NativeTree::bind(registered) {
-                            Ok(tree) => TreeWriter::Native(tree),
-                            Err(why) => TreeWriter::Lua(why),
-                        };
-                    }
-                }
-                if let (TreeWriter::Native(tree), Some(target)) = (&mut state.writer, target) {
+                if let Some((tree, target)) = native_target(&mut state.writer, &root, &tvb, &pinfo) {
                     let given = line.as_ref().map(|l| l.as_bytes());
                     let bytes = match &given {
                         Some(l) => &l[..],
                         // SAFETY: the packet being dissected (its bytes live through this call)
                         None => unsafe { tree.packet_bytes(&target) },
                     };
-                    // SAFETY: as above
-                    if !unsafe { tree.items_wanted(&target) } && !enrichers_loaded() {
-                        state.columns_only += 1;
-                        let r = columns_to_lua(lua, &engine::columns(bytes))?;
-                        r.raw_set("n", 0)?;
-                        return Ok(r);
-                    }
                     let d = state.recent.dissection(frame, bytes);
                     // SAFETY: as above
                     return match unsafe { tree.write(&d, &target) } {
@@ -220,6 +200,68 @@ fn dissect(
             to_lua(lua, &d, Pick::From(1))
         })
     })
+}
+
+/// `columns(tree, tvb, pinfo, frame)`, with the dissector's own tree: when nothing reads the
+/// event's items (see `NativeTree::items_wanted`), works out only the columns (`engine::columns`),
+/// sets Protocol and Info itself where it can, and returns true, then protocol and info (nil when
+/// set), source, whether it is IPv6, destination, whether it is IPv6, and the packet the event
+/// carries with its dissector (nil where there is none); `false` when the event is to be dissected
+/// in full (`dissect`).
+fn columns(lua: &Lua, (tree, tvb, pinfo, frame): (LuaValue, LuaValue, LuaValue, u32)) -> LuaResult<LuaMultiValue> {
+    guarded(lua, || {
+        with_state(lua, |state| {
+            #[cfg(unix)]
+            if !enrichers_loaded() {
+                let State { writer, columns_only, .. } = state;
+                if let Some((native, target)) = native_target(writer, &tree, &tvb, &pinfo) {
+                    // SAFETY: the objects of the packet being dissected
+                    if !unsafe { native.items_wanted(&target) } {
+                        *columns_only += 1;
+                        let Columns { protocol, info, addresses: [src, dst], packet } =
+                            engine::columns(unsafe { native.packet_bytes(&target) });
+                        let set = unsafe { native.set_columns(&target, frame, protocol, &info) };
+                        let (protocol, info) = if set { (None, None) } else { (Some(protocol), Some(info)) };
+                        let split =
+                            |a: Option<(String, bool)>| a.map_or((None, None), |(text, v6)| (Some(text), Some(v6)));
+                        let ((src, src6), (dst, dst6)) = (split(src), split(dst));
+                        let (packet, dissector) = match packet {
+                            Some(p) => (Some(lua.create_string(&p.bytes)?), Some(p.dissector)),
+                            None => (None, None),
+                        };
+                        return (true, protocol, info, src, src6, dst, dst6, packet, dissector).into_lua_multi(lua);
+                    }
+                }
+            }
+            let _ = (&tree, &tvb, &pinfo);
+            false.into_lua_multi(lua)
+        })
+    })
+}
+
+/// The native writer and the packet's objects, the writer bound to the plugin's fields at the
+/// first packet; `None` when the tree is walked in Lua.
+#[cfg(unix)]
+fn native_target<'w>(
+    writer: &'w mut TreeWriter,
+    item: &LuaValue,
+    tvb: &LuaValue,
+    pinfo: &LuaValue,
+) -> Option<(&'w mut native::NativeTree, native::Target)> {
+    // SAFETY: the plugin passes its dissector's own TreeItem, Tvb and Pinfo
+    let target = unsafe { native::Target::from_userdata(item.to_pointer(), tvb.to_pointer(), pinfo.to_pointer()) }?;
+    if matches!(writer, TreeWriter::Pending(_)) {
+        if let TreeWriter::Pending(registered) = std::mem::replace(writer, TreeWriter::Lua(String::new())) {
+            *writer = match native::NativeTree::bind(registered) {
+                Ok(tree) => TreeWriter::Native(tree),
+                Err(why) => TreeWriter::Lua(why),
+            };
+        }
+    }
+    match writer {
+        TreeWriter::Native(tree) => Some((tree, target)),
+        _ => None,
+    }
 }
 
 /// Full dissections done lately.
@@ -494,6 +536,7 @@ fn trackershark_engine(lua: &Lua) -> LuaResult<LuaTable> {
     m.set("lua_abi", if cfg!(feature = "lua54") { "5.4" } else { "5.2" })?;
     m.set("fields", lua.create_function(fields)?)?;
     m.set("experts", lua.create_function(experts)?)?;
+    m.set("columns", lua.create_function(columns)?)?;
     m.set("dissect", lua.create_function(dissect)?)?;
     m.set("classify", lua.create_function(classify)?)?;
     m.set("sniff", lua.create_function(sniff)?)?;

@@ -3,6 +3,8 @@
 //! tens of nanoseconds rather than a microsecond, and next to nothing for a field that no filter
 //! refers to when Wireshark builds no visible tree.
 //!
+//! Where nothing reads an event's items, it sets the Protocol and Info columns the same way.
+//!
 //! The Lua plugin still owns registration (fields, experts, the event's root item); this side only
 //! reads what Wireshark's Lua objects point at. Those layouts have been the same from Wireshark 1.x
 //! to 4.6 (`struct _wslua_*` in `epan/wslua/wslua.h`), and every field and expert id read from them
@@ -54,6 +56,8 @@ pub struct Api {
     tvb_length: unsafe extern "C" fn(Ptr) -> c_uint,
     tvb_bytes: unsafe extern "C" fn(Ptr, c_int, c_int) -> *const u8,
     protocol_id: unsafe extern "C" fn(*const c_char) -> c_int,
+    column_format: unsafe extern "C" fn(c_int) -> *const c_char,
+    set_column: unsafe extern "C" fn(Ptr, c_int, *const c_char),
     tap_id: unsafe extern "C" fn(*const c_char) -> c_int,
     has_tap_listener: unsafe extern "C" fn(c_int) -> c_int,
 }
@@ -88,6 +92,8 @@ impl Api {
             tvb_length: sym!("tvb_captured_length"),
             tvb_bytes: sym!("tvb_get_ptr"),
             protocol_id: sym!("proto_get_id_by_filter_name"),
+            column_format: sym!("col_format_to_string"),
+            set_column: sym!("col_add_str"),
             tap_id: sym!("find_tap_id"),
             has_tap_listener: sym!("have_tap_listener"),
             _process: process,
@@ -143,6 +149,8 @@ pub struct NativeTree {
     mirrors: Vec<c_int>,
     /// The expert info tap (`-z expert`, the GUI's Expert Information), which reads the experts.
     expert_tap: c_int,
+    /// Wireshark's numbers of the Protocol and Info columns, if it has them.
+    columns: Option<(c_int, c_int)>,
     fields: Vec<Option<FieldSlot>>,
     /// `expert_field*` per expert kind.
     experts: Vec<Ptr>,
@@ -212,7 +220,8 @@ impl NativeTree {
             experts.push(*addr as Ptr);
         }
         let mirrors = fields.iter().flatten().filter(|f| f.hidden).map(|f| f.hf).collect();
-        Ok(NativeTree { api, protocol, mirrors, expert_tap, fields, experts, text: Vec::new() })
+        let columns = column_numbers(&api);
+        Ok(NativeTree { api, protocol, mirrors, expert_tap, columns, fields, experts, text: Vec::new() })
     }
 
     /// Whether anything will read the event's items: a tree being shown, a filter, column or tap
@@ -227,6 +236,26 @@ impl NativeTree {
             && ((self.api.is_referenced)(tree, self.protocol) != 0
                 || self.mirrors.iter().any(|&hf| (self.api.is_referenced)(tree, hf) != 0)
                 || (self.expert_tap > 0 && (self.api.has_tap_listener)(self.expert_tap) != 0))
+    }
+
+    /// Sets the Protocol and Info columns as the Lua plugin would (`col_add_str`); false when it
+    /// cannot (then the plugin does). The packet's `frame` number, also read from Wireshark's
+    /// `packet_info` (`{ current_proto, cinfo, presence_flags, num, … }` from 1.x to 4.6), checks
+    /// that the column information is read from where it is.
+    ///
+    /// # Safety
+    /// `target` must come from the Lua objects of the packet being dissected.
+    pub unsafe fn set_columns(&mut self, target: &Target, frame: u32, protocol: &str, info: &str) -> bool {
+        let Some((protocol_column, info_column)) = self.columns else { return false };
+        let pinfo = target.pinfo as *const u8;
+        let num = *(pinfo.add(2 * size_of::<Ptr>() + 4) as *const u32);
+        let cinfo = *(pinfo.add(size_of::<Ptr>()) as *const Ptr);
+        if num != frame || cinfo.is_null() {
+            return false;
+        }
+        (self.api.set_column)(cinfo, protocol_column, c_text(&mut self.text, protocol));
+        (self.api.set_column)(cinfo, info_column, c_text(&mut self.text, info));
+        true
     }
 
     /// The packet's bytes (the event line).
@@ -385,6 +414,24 @@ impl NativeTree {
             }
         }
     }
+}
+
+/// The numbers of the Protocol (`%p`) and Info (`%i`) column formats.
+fn column_numbers(api: &Api) -> Option<(c_int, c_int)> {
+    let (mut protocol, mut info) = (None, None);
+    for format in 0..1024 {
+        // SAFETY: Wireshark returns NULL past its last format
+        let name = unsafe { (api.column_format)(format) };
+        if name.is_null() {
+            break;
+        }
+        match unsafe { CStr::from_ptr(name) }.to_bytes() {
+            b"%p" => protocol = Some(format),
+            b"%i" => info = Some(format),
+            _ => {}
+        }
+    }
+    Some((protocol?, info?))
 }
 
 fn text_of(value: &Value) -> Option<&str> {
