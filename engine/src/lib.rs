@@ -66,20 +66,7 @@ impl Dissection {
     pub fn format(&self) -> Option<Format> {
         self.event.as_ref().map(|e| e.format)
     }
-}
 
-/// What the packet list shows of a line (Protocol, Info, Source and Destination), and the packet an
-/// event carries (whose own dissectors fill the columns in turn).
-#[derive(Debug, PartialEq)]
-pub struct Columns {
-    pub protocol: &'static str,
-    pub info: String,
-    /// Source and destination addresses as text, each with whether it is IPv6.
-    pub addresses: [Option<(String, bool)>; 2],
-    pub packet: Option<network::RawPacket>,
-}
-
-impl Dissection {
     /// The Source/Destination columns: the last mirrored `ip(v6).src` / `ip(v6).dst` of the event,
     /// with whether it is IPv6.
     fn address_columns(&self) -> [Option<(&str, bool)>; 2] {
@@ -103,6 +90,17 @@ impl Dissection {
         let addresses = self.address_columns().map(|a| a.map(|(text, v6)| (text.to_string(), v6)));
         Columns { protocol: self.protocol, info: self.info.clone(), addresses, packet: self.packet.clone() }
     }
+}
+
+/// What the packet list shows of a line (Protocol, Info, Source and Destination), and the packet an
+/// event carries (whose own dissectors fill the columns in turn).
+#[derive(Debug, PartialEq)]
+pub struct Columns {
+    pub protocol: &'static str,
+    pub info: String,
+    /// Source and destination addresses as text, each with whether it is IPv6.
+    pub addresses: [Option<(String, bool)>; 2],
+    pub packet: Option<network::RawPacket>,
 }
 
 /// How much of a line is read.
@@ -278,18 +276,22 @@ pub fn format_time(t: Timestamp) -> String {
         return s;
     }
     match time::OffsetDateTime::from_unix_timestamp_nanos(t.as_nanos()) {
-        Ok(dt) => format!(
-            "{:04}-{:02}-{:02} {:02}:{:02}:{:02}.{:09} UTC",
-            dt.year(),
-            dt.month() as u8,
-            dt.day(),
-            dt.hour(),
-            dt.minute(),
-            dt.second(),
-            dt.nanosecond()
-        ),
+        Ok(dt) => calendar_text(dt),
         Err(_) => format!("{}.{:09}", t.secs, t.nanos),
     }
+}
+
+fn calendar_text(dt: time::OffsetDateTime) -> String {
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}.{:09} UTC",
+        dt.year(),
+        dt.month() as u8,
+        dt.day(),
+        dt.hour(),
+        dt.minute(),
+        dt.second(),
+        dt.nanosecond()
+    )
 }
 
 /// Year, month, day of a count of days since 1970-01-01 (proleptic Gregorian calendar).
@@ -325,19 +327,8 @@ mod tests {
     /// The digit-by-digit path writes what the calendar library does.
     #[test]
     fn format_time_matches_the_calendar_library() {
-        let reference = |t: Timestamp| {
-            let dt = time::OffsetDateTime::from_unix_timestamp_nanos(t.as_nanos()).unwrap();
-            format!(
-                "{:04}-{:02}-{:02} {:02}:{:02}:{:02}.{:09} UTC",
-                dt.year(),
-                dt.month() as u8,
-                dt.day(),
-                dt.hour(),
-                dt.minute(),
-                dt.second(),
-                dt.nanosecond()
-            )
-        };
+        let reference =
+            |t: Timestamp| calendar_text(time::OffsetDateTime::from_unix_timestamp_nanos(t.as_nanos()).unwrap());
         let mut secs: i64 = -62_167_219_200; // 0000-01-01
         while secs < 253_402_300_800 {
             for t in [Timestamp { secs, nanos: 0 }, Timestamp { secs: secs + 86_399, nanos: 999_999_999 }] {
