@@ -1,6 +1,6 @@
 //! The event catalog: every Tracee event with its id and argument list, read from `data/events.tsv`.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::sync::OnceLock;
 
 #[derive(Debug)]

@@ -10,7 +10,7 @@
 //! - generic fallbacks (`tracker.arg`, `tracker.member`, `tracker.other`) for anything not catalogued,
 //!   so nothing is ever dropped.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::sync::OnceLock;
 
 use crate::args::ArgKind;
@@ -227,9 +227,9 @@ impl Catalog {
     fn build() -> Catalog {
         let mut cat = Catalog {
             defs: Vec::new(),
-            by_abbrev: HashMap::new(),
-            arg_kinds: HashMap::new(),
-            arg_fields: HashMap::new(),
+            by_abbrev: HashMap::default(),
+            arg_kinds: HashMap::default(),
+            arg_fields: HashMap::default(),
             native_start: 0,
         };
         for (abbrev, name, ftype) in STATIC_FIELDS {
