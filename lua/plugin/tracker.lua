@@ -181,6 +181,13 @@ function proto.dissector(tvb, pinfo, tree)
     local root = tree:add(proto, tvb())
     local line = not native_tree and tvb:raw() or nil
     local r, err = engine.dissect(line, pinfo.number, root, tvb, pinfo)
+    if r == false then
+        -- Wireshark's objects could not be bound at the first packet: the items are walked in Lua
+        native_tree = false
+        io.stderr:write("Trackershark: event trees are walked in Lua ("
+            .. (engine.tree_mode():gsub("^lua: ", "")) .. ")\n")
+        r, err = engine.dissect(tvb:raw(), pinfo.number, root, tvb, pinfo)
+    end
     if not r then
         pinfo.cols.protocol = "TRACKER"
         root:set_text("Tracker Event (JSON)")

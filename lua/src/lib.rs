@@ -168,7 +168,9 @@ fn int_value(lua: &Lua, v: i128) -> LuaResult<LuaValue> {
 /// (the root's text) and `e`, an array of `{item, kind, text}` experts (item 0 = root); otherwise
 /// only the hidden mirrors of native fields, where they are of use. Items: `n`, and per item i
 /// (1-based) `f[i]` field id, `d[i]` depth, `o[i]` offset, `l[i]` length, `v[i]` value (nil for
-/// none), `x[i]` nanoseconds of a time value, `t[i]` label.
+/// none), `x[i]` nanoseconds of a time value, `t[i]` label. `false` when no line was given but
+/// the tree is walked in Lua after all (Wireshark's objects could not be bound at the first
+/// packet): the plugin then passes the line from now on.
 fn dissect(
     lua: &Lua,
     (line, frame, root, tvb, pinfo): (Option<LuaString>, Option<u32>, LuaValue, LuaValue, LuaValue),
@@ -186,18 +188,19 @@ fn dissect(
                     };
                     let d = state.recent.dissection(frame, bytes);
                     // SAFETY: as above
-                    return match unsafe { tree.write(&d, &target) } {
+                    let r = match unsafe { tree.write(&d, &target) } {
                         Some(mirrors) => to_lua(lua, &d, Pick::Only(&mirrors)),
                         None => to_lua(lua, &d, Pick::From(1)),
                     };
+                    return r.map(LuaValue::Table);
                 }
             }
             let _ = (&root, &tvb, &pinfo);
             let Some(line) = line else {
-                return Err(LuaError::runtime("no line given and the native tree is off"));
+                return Ok(LuaValue::Boolean(false));
             };
             let d = state.recent.dissection(frame, &line.as_bytes());
-            to_lua(lua, &d, Pick::From(1))
+            to_lua(lua, &d, Pick::From(1)).map(LuaValue::Table)
         })
     })
 }

@@ -189,6 +189,9 @@ impl NativeTree {
     /// over, i.e. at the first packet) and checks each against Wireshark's registry.
     pub fn bind(registered: Registered) -> Result<NativeTree, String> {
         let Registered { protocol: name, fields: entries, experts: expert_entries, api } = registered;
+        if std::env::var_os("TRACKERSHARK_TEST_BIND_FAILURE").is_some_and(|v| !v.is_empty()) {
+            return Err("binding refused for testing (TRACKERSHARK_TEST_BIND_FAILURE)".into());
+        }
         // SAFETY: a NUL-terminated name; Wireshark looks it up
         let protocol = unsafe { (api.protocol_id)(c_text(&mut Vec::new(), &name)) };
         if !api.registered_as(protocol, &name) {

@@ -168,6 +168,24 @@ fn the_packet_list_alone_needs_only_the_columns_and_shows_the_same() {
     assert!(compared >= 20, "only {compared} files had Tracker frames");
 }
 
+/// Where Wireshark's objects cannot be bound at the first packet (a Wireshark whose Lua objects
+/// are laid out differently), the plugin says so once and walks every event in Lua: the same
+/// packet list and tree as the native writer's.
+#[test]
+fn a_failed_binding_falls_back_to_the_lua_walk() {
+    let home = Home::new();
+    let events = home.add_sample("events.json");
+    let events = home.visible(&events);
+    for args in [vec!["-r", events.as_str()], vec!["-r", events.as_str(), "-T", "pdml"]] {
+        let out = home.run_with_env("tshark", &args, &[("TRACKERSHARK_TEST_BIND_FAILURE", "1")]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let said = stderr(&out);
+        assert_eq!(said.matches("event trees are walked in Lua").count(), 1, "{said}");
+        assert!(said.contains("(binding refused for testing"), "{said}");
+        same(&stdout(&out), &home.tshark(&args), &format!("{args:?}"));
+    }
+}
+
 #[test]
 fn native_tree_equals_the_lua_walk_on_every_sample_and_corpus_file() {
     let home = Home::with_default_enrichers();
