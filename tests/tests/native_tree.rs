@@ -85,13 +85,19 @@ fn tshark_walked_in_lua(home: &Home, args: &[&str]) -> String {
     stdout(&out)
 }
 
-#[test]
-fn native_tree_is_in_use_and_the_second_pass_comes_from_the_cache() {
+/// A home with events.json and a probe script: the home, the probe's `-X` option, the events' path.
+fn with_probe(script: &str) -> (Home, String, String) {
     let home = Home::new();
-    let probe = home.write("probe.lua", PROBE.as_bytes());
+    let probe = home.write("probe.lua", script.as_bytes());
     let probe = format!("lua_script:{}", home.visible(&probe));
     let events = home.add_sample("events.json");
     let events = home.visible(&events);
+    (home, probe, events)
+}
+
+#[test]
+fn native_tree_is_in_use_and_the_second_pass_comes_from_the_cache() {
+    let (home, probe, events) = with_probe(PROBE);
     let n = home.tshark(&["-r", &events, "-Y", "tracker"]).lines().count();
     assert!(n >= 5);
 
@@ -127,11 +133,7 @@ end
 /// gets the full dissection.
 #[test]
 fn the_packet_list_alone_needs_only_the_columns_and_shows_the_same() {
-    let home = Home::new();
-    let probe = home.write("columns-probe.lua", COLUMNS_PROBE.as_bytes());
-    let probe = format!("lua_script:{}", home.visible(&probe));
-    let events = home.add_sample("events.json");
-    let events = home.visible(&events);
+    let (home, probe, events) = with_probe(COLUMNS_PROBE);
     let n = home.tshark(&["-r", &events]).lines().count();
     assert!(n >= 5);
     let plain = home.tshark(&["-r", &events, "-q", "-X", &probe]);
