@@ -247,9 +247,9 @@ register_postdissector(context_proto)
 local frame_header = assert(engine.frame_header())
 
 -- File:read("*l") returns at most 65535 bytes of a line; longer lines are read on in blocks.
+-- `start`: the file position, where the line begins.
 local LINE_CAP = 65535
-local function read_line(file)
-    local start = file:seek()
+local function read_line(file, start)
     local line = file:read("*l")
     if line == nil or #line < LINE_CAP then return line end
     local parts, pos = {}, start
@@ -269,10 +269,12 @@ local function read_line(file)
     return table.concat(parts)
 end
 
+local PACKET_RECORD = wtap_rec_types.PACKET
+local TIME_AND_LENGTH = wtap_presence_flags.TS + wtap_presence_flags.CAP_LEN
 local function fill_frame(frame, line, secs, nanos)
     local data = frame_header .. line
-    frame.rec_type = wtap_rec_types.PACKET
-    frame.flags = wtap_presence_flags.TS + wtap_presence_flags.CAP_LEN
+    frame.rec_type = PACKET_RECORD
+    frame.flags = TIME_AND_LENGTH
     frame.time = NSTime.new(secs or 0, nanos or 0)
     frame.captured_length = #data
     frame.original_length = #data
@@ -284,7 +286,7 @@ local function next_record(file, capture, frame)
     local state = capture.private_table
     while true do
         local offset = file:seek()
-        local line = read_line(file)
+        local line = read_line(file, offset)
         if line == nil then return false end
         local kind, secs, nanos = engine.classify(line)
         if kind == "log" then
@@ -292,10 +294,10 @@ local function next_record(file, capture, frame)
         elseif kind ~= "blank" then
             -- lines without a time keep the previous one, so the capture stays in order
             if secs then
-                state.last = { secs, nanos }
+                state.last_secs, state.last_nanos = secs, nanos
             else
-                state.untimed[offset] = state.last
-                secs, nanos = state.last[1], state.last[2]
+                secs, nanos = state.last_secs, state.last_nanos
+                state.untimed[offset] = { secs, nanos }
             end
             fill_frame(frame, line, secs, nanos)
             return offset
@@ -318,7 +320,7 @@ function reader.read_open(file, capture)
     capture.encap = wtap_encaps.WIRESHARK_UPPER_PDU
     capture.time_precision = wtap_tsprecs.NSEC
     capture.snapshot_length = 0
-    capture.private_table = { skipped_logs = 0, untimed = {}, last = { 0, 0 } }
+    capture.private_table = { skipped_logs = 0, untimed = {}, last_secs = 0, last_nanos = 0 }
     return true
 end
 
@@ -328,7 +330,7 @@ end
 
 function reader.seek_read(file, capture, frame, offset)
     file:seek("set", offset)
-    local line = read_line(file)
+    local line = read_line(file, offset)
     if line == nil then return false end
     local _, secs, nanos = engine.classify(line)
     if not secs then

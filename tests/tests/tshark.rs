@@ -306,6 +306,35 @@ fn kubectl_logs_prefix_file() {
     assert_eq!(got, vec![row(&["web"])]);
 }
 
+/// A line without a time (a malformed one, an event without `timestamp`) keeps the time of the
+/// line before it, in order when read and when read again at random (`-2`'s second pass).
+#[test]
+fn lines_without_a_time_keep_the_previous_one() {
+    let home = Home::new();
+    let lines = [
+        r#"{"timestamp":1700000000000000001,"eventName":"openat","args":[]}"#,
+        r#"{"eventName":"close","args":[]}"#,
+        r#"{"timestamp":1700000005000000000,"eventName":"openat","args":[]}"#,
+        r#"{"timestamp":17000000 broken"#,
+    ];
+    home.write("untimed.json", (lines.join("\n") + "\n").as_bytes());
+    let expected = vec![
+        row(&["1", "1700000000.000000001", "openat"]),
+        row(&["2", "1700000000.000000001", "close"]),
+        row(&["3", "1700000005.000000000", "openat"]),
+        row(&["4", "1700000005.000000000", ""]),
+    ];
+    for two_pass in [false, true] {
+        let mut args = fields_args("untimed.json", None, &["frame.number", "frame.time_epoch", "tracker.event_name"]);
+        if two_pass {
+            args.insert(0, "-2");
+        }
+        let out = home.run("tshark", &args);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert_eq!(rows(&String::from_utf8_lossy(&out.stdout)), expected, "two passes: {two_pass}");
+    }
+}
+
 #[test]
 fn filters_on_context_and_args_select_the_right_events() {
     let home = Home::new();
