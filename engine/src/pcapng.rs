@@ -118,13 +118,9 @@ impl<W: Write> EventWriter<W> {
             LineKind::Garbage => self.stats.malformed += 1,
             LineKind::Event => self.stats.events += 1,
         }
-        match info.time.filter(|t| t.secs >= 0) {
-            Some(t) => self.last_time = Duration::new(t.secs as u64, t.nanos),
-            None => {
-                if let Some(t) = fallback {
-                    self.last_time = t;
-                }
-            }
+        let time = info.time.filter(|t| t.secs >= 0).map(|t| Duration::new(t.secs as u64, t.nanos));
+        if let Some(t) = time.or(fallback) {
+            self.last_time = t;
         }
         let mut data = Vec::with_capacity(self.header.len() + line.len());
         data.extend_from_slice(&self.header);

@@ -90,13 +90,14 @@ proto.experts = experts
 
 -- The engine writes each event's items into Wireshark's tree itself (through libwireshark's C API)
 -- when it can; otherwise, or when told to by TRACKERSHARK_TREE=lua, this file walks them.
+local function say_walked_in_lua(why)
+    io.stderr:write("Trackershark: event trees are walked in Lua (" .. tostring(why) .. ")\n")
+end
 local native_tree, walk_reason = false, "TRACKERSHARK_TREE=lua"
 if os.getenv("TRACKERSHARK_TREE") ~= "lua" then
     native_tree, walk_reason = engine.use_native_tree(pf, field_defs, experts, expert_defs)
 end
-if not native_tree then
-    io.stderr:write("Trackershark: event trees are walked in Lua (" .. tostring(walk_reason) .. ")\n")
-end
+if not native_tree then say_walked_in_lua(walk_reason) end
 -- Other scripts reach the module as package.loaded["trackershark_engine"] (e.g. its tree_mode() and
 -- cache_stats(), as tests/tests/native_tree.rs does).
 
@@ -184,8 +185,7 @@ function proto.dissector(tvb, pinfo, tree)
     if r == false then
         -- Wireshark's objects could not be bound at the first packet: the items are walked in Lua
         native_tree = false
-        io.stderr:write("Trackershark: event trees are walked in Lua ("
-            .. (engine.tree_mode():gsub("^lua: ", "")) .. ")\n")
+        say_walked_in_lua((engine.tree_mode():gsub("^lua: ", "")))
         r, err = engine.dissect(tvb:raw(), pinfo.number, root, tvb, pinfo)
     end
     if not r then
