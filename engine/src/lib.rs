@@ -129,6 +129,32 @@ pub fn columns(line: &[u8]) -> Columns {
     }
 }
 
+/// What `classify` says of a line and, when it is an event, its columns (as `columns` gives them),
+/// from one reading of the line where that is enough: a file reader asks the first, the packet
+/// list the second, of each line in turn.
+pub fn classify_and_columns(line: &[u8]) -> (LineInfo, Option<Columns>) {
+    let one_reading = catch_unwind(AssertUnwindSafe(|| {
+        check_test_panic(line);
+        let (json_start, prefix) = line::locate(line)?;
+        let (text, root) = read_root(line, json_start, Reading::Columns).ok()?;
+        let time = line::event_time(&root, text)?;
+        let columns = match event_dissection(line, text, &root, prefix) {
+            Ok(d) => d.columns(),
+            Err(_) => dissect(line).columns(),
+        };
+        Some((LineInfo { kind: LineKind::Event, json_start, prefix, time }, columns))
+    }));
+    match one_reading {
+        Ok(Some((info, columns))) => (info, Some(columns)),
+        // not plainly an event (a log line, a malformed one), or a fault: one question at a time
+        _ => {
+            let info = classify(line);
+            let columns = (info.kind == LineKind::Event).then(|| columns(line));
+            (info, columns)
+        }
+    }
+}
+
 fn dissect_reading(line: &[u8], reading: Reading) -> Dissection {
     match catch_unwind(AssertUnwindSafe(|| dissect_inner(line, reading))) {
         Ok(d) => d,
@@ -148,14 +174,11 @@ pub fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
 }
 
 fn dissect_inner(line: &[u8], reading: Reading) -> Dissection {
-    if let Some(marker) = test_panic_marker() {
-        if line.windows(marker.len()).any(|w| w == marker) {
-            panic!("forced panic for testing (TRACKERSHARK_TEST_PANIC)");
-        }
-    }
+    check_test_panic(line);
     // the full parse is the check: the line is classified only to say why it is no event
     let (json_start, prefix) = line::locate(line).unwrap_or((0, None));
-    match parse_event(line, json_start, prefix, reading) {
+    let read = read_root(line, json_start, reading);
+    match read.and_then(|(text, root)| event_dissection(line, text, &root, prefix)) {
         Ok(d) => d,
         Err(e) => {
             let kind = match line::classify(line).kind {
@@ -172,30 +195,38 @@ fn dissect_inner(line: &[u8], reading: Reading) -> Dissection {
 
 /// Test hook: lines containing `$TRACKERSHARK_TEST_PANIC` make the engine panic, to show that a
 /// fault inside it never takes the front end down. Read once.
-fn test_panic_marker() -> Option<&'static [u8]> {
+fn check_test_panic(line: &[u8]) {
     static MARKER: std::sync::OnceLock<Option<Vec<u8>>> = std::sync::OnceLock::new();
-    MARKER
-        .get_or_init(|| {
-            std::env::var_os("TRACKERSHARK_TEST_PANIC").filter(|v| !v.is_empty()).map(|v| v.into_encoded_bytes())
-        })
-        .as_deref()
+    let marker = MARKER.get_or_init(|| {
+        std::env::var_os("TRACKERSHARK_TEST_PANIC").filter(|v| !v.is_empty()).map(|v| v.into_encoded_bytes())
+    });
+    if let Some(marker) = marker {
+        if line.windows(marker.len()).any(|w| w == marker.as_slice()) {
+            panic!("forced panic for testing (TRACKERSHARK_TEST_PANIC)");
+        }
+    }
 }
 
-fn parse_event(
-    line: &[u8],
-    start: usize,
-    prefix: Option<(usize, usize)>,
-    reading: Reading,
-) -> Result<Dissection, Error> {
+/// The line as text, and the JSON text in it from `start` read as `reading` says.
+fn read_root(line: &[u8], start: usize, reading: Reading) -> Result<(&str, json::Json<'_>), Error> {
     let text = std::str::from_utf8(line).map_err(|e| Error::Utf8(e.valid_up_to()))?;
     let root = match reading {
         Reading::Everything => json::parse_in(text, start)?,
         Reading::Columns => json::parse_keeping(text, start, schema::feeds_columns)?,
     };
+    Ok((text, root))
+}
+
+fn event_dissection(
+    line: &[u8],
+    text: &str,
+    root: &json::Json,
+    prefix: Option<(usize, usize)>,
+) -> Result<Dissection, Error> {
     if !matches!(root.kind, json::Kind::Obj(_)) {
         return Err(Error::NotAnEvent("the line is not a JSON object"));
     }
-    let format = Format::detect(&root).ok_or(Error::NotAnEvent("no event name or id"))?;
+    let format = Format::detect(root).ok_or(Error::NotAnEvent("no event name or id"))?;
 
     let mut tree = Tree::new();
     // the event item covers the whole line (a `kubectl --prefix` prefix included), as the packet does
@@ -205,7 +236,7 @@ fn parse_event(
         tree.push(F::LogSource, Span::new(p, len), Value::Str(source), None);
     }
     tree.push(F::Format, root.span, Value::Str(format.name().to_string()), None);
-    let mapped = schema::map_event(&mut tree, text, &root, format);
+    let mapped = schema::map_event(&mut tree, text, root, format);
     tree.close();
 
     let Tree { mut items, experts, arg_values, .. } = tree;

@@ -5,7 +5,7 @@
 use jiter::{Jiter, Peek};
 
 use crate::args::time_value;
-use crate::json;
+use crate::json::{self, Json, Kind};
 use crate::tree::Timestamp;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -90,6 +90,26 @@ impl<'a> Probe<'a> {
         Some(probe)
     }
 
+    /// The probe of an object already read (`json::parse_keeping`): the members left out of it
+    /// count as absent.
+    fn of_object(root: &Json, text: &'a str) -> Option<Probe<'a>> {
+        let Kind::Obj(members) = &root.kind else { return None };
+        let mut probe = Probe::default();
+        for member in members {
+            let b = bit(&member.key);
+            let first = probe.keys & b == 0;
+            if b == bit("Context") && first {
+                if let Kind::Obj(_) = member.value.kind {
+                    probe.context_timestamp = member.value.get("timestamp").map(|t| t.raw(text));
+                }
+            } else if b == bit("timestamp") && first {
+                probe.timestamp = Some(member.value.raw(text));
+            }
+            probe.keys |= b;
+        }
+        Some(probe)
+    }
+
     /// The raw `timestamp` inside an object (a finding's context), the rest skipped.
     fn inner_timestamp(j: &mut Jiter<'a>, text: &'a str) -> Option<Option<&'a str>> {
         let mut found = None;
@@ -169,6 +189,14 @@ pub fn classify(line: &[u8]) -> LineInfo {
         _ => {}
     }
     info
+}
+
+/// The time of a line whose top-level object was read with some members left out, when the members
+/// read make it an event; `classify` says the same of such a line (more members cannot unmake an
+/// event). `None`: ask `classify`.
+pub(crate) fn event_time(root: &Json, text: &str) -> Option<Option<Timestamp>> {
+    let probe = Probe::of_object(root, text)?;
+    probe.is_event().then(|| probe.time())
 }
 
 /// Finds a `kubectl logs` prefix: one or more space-separated tokens before the JSON, each either a

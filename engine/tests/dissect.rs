@@ -285,15 +285,20 @@ fn columns_read_from_part_of_a_line_match_the_full_dissection() {
                 .filter(|p| p.extension().is_some_and(|x| x == "json" || x == "log")),
         );
     }
-    let mut lines = 0;
+    let (mut lines, mut events) = (0, 0);
     for path in files {
         for line in std::fs::read_to_string(&path).unwrap().lines() {
             let full = trackershark_engine::dissect(line.as_bytes()).columns();
             assert_eq!(trackershark_engine::columns(line.as_bytes()), full, "{}: {line}", path.display());
+            let (info, both) = trackershark_engine::classify_and_columns(line.as_bytes());
+            assert_eq!(info, trackershark_engine::classify(line.as_bytes()), "{}: {line}", path.display());
+            let is_event = info.kind == trackershark_engine::LineKind::Event;
+            assert_eq!(both, is_event.then_some(full), "{}: {line}", path.display());
+            events += is_event as usize;
             lines += 1;
         }
     }
-    assert!(lines > 300, "only {lines} lines");
+    assert!(lines > 300 && events > 250, "only {lines} lines, {events} events");
 }
 
 fn samples() -> PathBuf {

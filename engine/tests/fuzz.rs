@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use proptest::prelude::*;
 use trackershark_engine::pcapng::{json_to_pcapng, pcapng_to_json};
 use trackershark_engine::plugin_input::plugin_input;
-use trackershark_engine::{columns, dissect, Dissection};
+use trackershark_engine::{classify, classify_and_columns, columns, dissect, Dissection, LineKind};
 use trackershark_tests::fuzz::{report, runner};
 
 fn corpus_lines() -> Vec<String> {
@@ -46,6 +46,10 @@ fn check(line: &[u8], d: &Dissection) -> Result<(), TestCaseError> {
     }
     // the packet list's reading of a line skips most of it, and shows the same
     prop_assert_eq!(columns(line), d.columns());
+    // and a file reader's classification of a line with its columns read on the way, the same
+    let (info, both) = classify_and_columns(line);
+    prop_assert_eq!(&info, &classify(line));
+    prop_assert_eq!(both, (info.kind == LineKind::Event).then(|| d.columns()));
     Ok(())
 }
 

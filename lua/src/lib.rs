@@ -79,13 +79,27 @@ struct State {
     recent: Recent,
     /// Packets of which only the columns were worked out.
     columns_only: u64,
+    /// Whether the last packet needed only its columns: the file reader then reads the columns of
+    /// the next line as it classifies it (one reading of the line for both).
+    columns_next: bool,
+    /// The line the file reader read last, with its columns when it read them.
+    read_ahead: Option<(Vec<u8>, Columns)>,
+    /// Packets whose columns came from the file reader's reading.
+    columns_from_reader: u64,
 }
 
 fn with_state<R>(lua: &Lua, f: impl FnOnce(&mut State) -> R) -> R {
     if lua.app_data_ref::<State>().is_none() {
         let writer = TreeWriter::Lua("not requested by the plugin".into());
         let recent = Recent { cache: DissectionCache::new(CACHE_SLOTS), last: None };
-        lua.set_app_data(State { writer, recent, columns_only: 0 });
+        lua.set_app_data(State {
+            writer,
+            recent,
+            columns_only: 0,
+            columns_next: true,
+            read_ahead: None,
+            columns_from_reader: 0,
+        });
     }
     let mut state = lua.app_data_mut::<State>().expect("state was just set");
     f(&mut state)
@@ -216,13 +230,18 @@ fn columns(lua: &Lua, (tree, tvb, pinfo, frame): (LuaValue, LuaValue, LuaValue, 
         with_state(lua, |state| {
             #[cfg(unix)]
             if !enrichers_loaded() {
-                let State { writer, columns_only, .. } = state;
+                let State { writer, columns_only, columns_next, read_ahead, columns_from_reader, .. } = state;
                 if let Some((native, target)) = native_target(writer, &tree, &tvb, &pinfo) {
                     // SAFETY: the objects of the packet being dissected
                     if !unsafe { native.items_wanted(&target) } {
                         *columns_only += 1;
+                        *columns_next = true;
+                        // SAFETY: as above
+                        let line = unsafe { native.packet_bytes(&target) };
+                        let read = read_ahead.take().filter(|(read, _)| read == line);
+                        *columns_from_reader += read.is_some() as u64;
                         let Columns { protocol, info, addresses: [src, dst], packet } =
-                            engine::columns(unsafe { native.packet_bytes(&target) });
+                            read.map_or_else(|| engine::columns(line), |(_, columns)| columns);
                         let set = unsafe { native.set_columns(&target, frame, protocol, &info) };
                         let (protocol, info) = if set { (None, None) } else { (Some(protocol), Some(info)) };
                         let split =
@@ -237,6 +256,7 @@ fn columns(lua: &Lua, (tree, tvb, pinfo, frame): (LuaValue, LuaValue, LuaValue, 
                 }
             }
             let _ = (&tree, &tvb, &pinfo);
+            state.columns_next = false;
             false.into_lua_multi(lua)
         })
     })
@@ -393,11 +413,13 @@ fn event_of(lua: &Lua, frame: u32) -> LuaResult<LuaMultiValue> {
     })
 }
 
-/// `cache_stats()` → hits, misses of the dissection cache, and how many packets needed only their
-/// columns (no dissection to cache).
+/// `cache_stats()` → hits, misses of the dissection cache, how many packets needed only their
+/// columns (no dissection to cache), and of those how many had them read by the file reader.
 fn cache_stats(lua: &Lua, _: ()) -> LuaResult<LuaMultiValue> {
     guarded(lua, || {
-        Ok(with_state(lua, |state| (state.recent.cache.hits, state.recent.cache.misses, state.columns_only)))
+        Ok(with_state(lua, |state| {
+            (state.recent.cache.hits, state.recent.cache.misses, state.columns_only, state.columns_from_reader)
+        }))
     })
 }
 
@@ -505,9 +527,19 @@ fn to_lua(lua: &Lua, d: &Dissection, pick: Pick) -> LuaResult<LuaTable> {
 }
 
 /// `classify(line)` → kind ("event", "log", "blank", "garbage"), seconds, nanoseconds (or nil).
+/// For the file reader: when the last packet needed only its columns, the line's are read too and
+/// kept for its packet (see `columns`).
 fn classify(lua: &Lua, line: LuaString) -> LuaResult<LuaMultiValue> {
     guarded(lua, || {
-        let info = engine::classify(&line.as_bytes());
+        let line = line.as_bytes();
+        let info = with_state(lua, |state| {
+            if !state.columns_next || enrichers_loaded() {
+                return engine::classify(&line);
+            }
+            let (info, columns) = engine::classify_and_columns(&line);
+            state.read_ahead = columns.map(|c| (line.to_vec(), c));
+            info
+        });
         let kind = match info.kind {
             LineKind::Event => "event",
             LineKind::Log => "log",
