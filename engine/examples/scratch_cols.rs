@@ -9,6 +9,7 @@ fn main() {
         match mode.as_str() {
             "cols" => { let c = trackershark_engine::columns(line); n += c.info.len(); }
             "full" => { let d = trackershark_engine::dissect(line); n += d.items.len(); }
+            "both" => { let (i, c) = trackershark_engine::classify_and_columns(line); n += i.json_start + c.map_or(0, |c| c.info.len()); }
             _ => { let c = trackershark_engine::classify(line); n += c.json_start; }
         }
     }

@@ -1,6 +1,9 @@
 //! Argument typing: Tracee type strings (and protobuf value kinds) to typed values and tree items.
 
+use std::cell::RefCell;
+
 use base64::Engine as _;
+use rustc_hash::FxHashMap;
 
 use crate::fields::{Catalog, FieldId, FieldType, F};
 use crate::json::{Json, Kind, Span};
@@ -36,6 +39,24 @@ pub enum ArgKind {
 impl ArgKind {
     /// Maps a Tracee type string (C style before v0.24, Go style after) or a protobuf value kind.
     pub fn from_type(type_name: &str) -> ArgKind {
+        // events name a few types over and over: each is worked out once (the memo is bounded, as
+        // a hostile log may name any number)
+        thread_local! {
+            static KNOWN: RefCell<FxHashMap<Box<str>, ArgKind>> = RefCell::default();
+        }
+        KNOWN.with_borrow_mut(|known| {
+            if let Some(kind) = known.get(type_name) {
+                return *kind;
+            }
+            let kind = Self::work_out(type_name);
+            if known.len() < 4096 {
+                known.insert(type_name.into(), kind);
+            }
+            kind
+        })
+    }
+
+    fn work_out(type_name: &str) -> ArgKind {
         let t = normalize_type(type_name);
         match Self::from_normalized(&t) {
             // `const clockid_t`, `const struct timespec*`: the qualifier changes nothing shown
@@ -178,7 +199,7 @@ pub fn render_arg(tree: &mut Tree, line: &str, arg: &ArgInput) -> String {
         _ => value,
     };
     // the generic field's name says nothing: its label names the argument
-    let label = (shown.is_some() || field.is_none()).then(|| format!("{}: {}", arg.name, text));
+    let label = (shown.is_some() || field.is_none()).then(|| [arg.name, ": ", &text].concat());
 
     tree.arg_values.push(ArgValue {
         name: arg.name.to_string(),
@@ -223,14 +244,19 @@ pub fn render_arg(tree: &mut Tree, line: &str, arg: &ArgInput) -> String {
 
 /// A string in quotes, escaped as Rust's `{:?}` does (printable ASCII needs no escaping).
 fn quoted(s: &str) -> String {
+    let mut q = String::with_capacity(s.len() + 2);
+    push_quoted(&mut q, s);
+    q
+}
+
+fn push_quoted(out: &mut String, s: &str) {
     if s.bytes().all(|b| (b' '..=b'~').contains(&b) && b != b'"' && b != b'\\') {
-        let mut q = String::with_capacity(s.len() + 2);
-        q.push('"');
-        q.push_str(s);
-        q.push('"');
-        q
+        out.push('"');
+        out.push_str(s);
+        out.push('"');
     } else {
-        format!("{s:?}")
+        use std::fmt::Write as _;
+        let _ = write!(out, "{s:?}");
     }
 }
 
@@ -304,7 +330,7 @@ fn typed_value(kind: ArgKind, json: &Json, line: &str) -> (Value, Option<String>
             (v.as_u64().map(Value::UInt).or_else(|| v.as_i64().map(Value::Int)).unwrap_or_else(as_text), None)
         }
         ArgKind::Hex => match hex_value(v) {
-            Some(u) => (Value::UInt(u), Some(format!("0x{u:x}"))),
+            Some(u) => (Value::UInt(u), Some(hex_text(u))),
             None => (as_text(), None),
         },
         ArgKind::Bool => (v.as_bool().map(Value::Bool).unwrap_or_else(as_text), None),
@@ -316,9 +342,7 @@ fn typed_value(kind: ArgKind, json: &Json, line: &str) -> (Value, Option<String>
         ArgKind::StrArray | ArgKind::IntArray => {
             let items: Vec<String> = v.items().iter().map(|i| i.display(line)).collect();
             match &v.kind {
-                Kind::Arr(_) => {
-                    (Value::Str(format!("[{}]", quote_list(&items, matches!(kind, ArgKind::StrArray)))), None)
-                }
+                Kind::Arr(_) => (Value::Str(bracketed_list(&items, matches!(kind, ArgKind::StrArray))), None),
                 Kind::Null => (Value::Str("[]".into()), None),
                 _ => (as_text(), None),
             }
@@ -350,9 +374,41 @@ fn typed_value(kind: ArgKind, json: &Json, line: &str) -> (Value, Option<String>
     }
 }
 
-fn quote_list(items: &[String], quote: bool) -> String {
-    let parts: Vec<String> = items.iter().map(|s| if quote { format!("{s:?}") } else { s.clone() }).collect();
-    parts.join(", ")
+/// `[a, b]`, or `["a", "b"]` quoted.
+fn bracketed_list(items: &[String], quote: bool) -> String {
+    let mut s = String::with_capacity(2 + items.iter().map(|i| i.len() + 4).sum::<usize>());
+    s.push('[');
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            s.push_str(", ");
+        }
+        if quote {
+            push_quoted(&mut s, item);
+        } else {
+            s.push_str(item);
+        }
+    }
+    s.push(']');
+    s
+}
+
+/// `0x` and the number in lower-case hex.
+fn hex_text(u: u64) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut digits = [0u8; 16];
+    let (mut i, mut n) = (digits.len(), u);
+    loop {
+        i -= 1;
+        digits[i] = DIGITS[(n & 0xf) as usize];
+        n >>= 4;
+        if n == 0 {
+            break;
+        }
+    }
+    let mut s = String::with_capacity(2 + digits.len() - i);
+    s.push_str("0x");
+    s.push_str(std::str::from_utf8(&digits[i..]).expect("hex digits"));
+    s
 }
 
 /// Pointers come as numbers or as `"0x..."` strings.
@@ -455,17 +511,24 @@ pub fn describe_mode(mode: u64) -> String {
 /// Short text for a struct value: its scalar members as `key=value`.
 fn struct_summary(def: &StructDef, value: &Json, line: &str) -> String {
     let one = |obj: &Json| -> String {
-        let parts: Vec<String> = obj
+        let mut text = String::new();
+        let shown = obj
             .members()
             .iter()
             .filter(|m| matches!(m.value.kind, Kind::Str(_) | Kind::Num(_) | Kind::Bool(_)))
-            .filter(|m| !matches!(&m.value.kind, Kind::Str(s) if s.is_empty()))
-            .map(|m| format!("{}={}", def.member(&m.key).map(|d| d.field).unwrap_or(&m.key), m.value.display(line)))
-            .collect();
-        if parts.is_empty() {
+            .filter(|m| !matches!(&m.value.kind, Kind::Str(s) if s.is_empty()));
+        for m in shown {
+            if !text.is_empty() {
+                text.push(' ');
+            }
+            text.push_str(def.member(&m.key).map(|d| d.field).unwrap_or(&m.key));
+            text.push('=');
+            text.push_str(&m.value.display(line));
+        }
+        if text.is_empty() {
             value_brief(obj, line)
         } else {
-            parts.join(" ")
+            text
         }
     };
     match &value.kind {
@@ -544,7 +607,7 @@ fn render_members(tree: &mut Tree, line: &str, def: &'static StructDef, obj: &Js
             );
             continue;
         };
-        let field = cat.id(&format!("tracker.{}.{}", def.ns, member.field)).unwrap_or(F::Member.into());
+        let field = cat.member_field(def.ns, member.field).unwrap_or(F::Member.into());
         match member.kind {
             MemberKind::Nested(inner) => {
                 if m.value.is_null() {
@@ -684,5 +747,17 @@ mod tests {
         assert_eq!(t[1], Timestamp { secs: 1_700_000_000, nanos: 1 });
         assert_eq!(t[2], Timestamp { secs: 10, nanos: 5 });
         assert_eq!(t[3], Timestamp { secs: 5323, nanos: 500_000_000 });
+    }
+
+    #[test]
+    fn hex_and_list_texts_are_what_the_formatter_writes() {
+        for u in [0, 1, 0xf, 0x10, 0xdead_beef, u64::MAX, 1 << 63] {
+            assert_eq!(hex_text(u), format!("0x{u:x}"));
+        }
+        let items = ["a".to_string(), "b \"c\"".to_string(), "é\n".to_string()];
+        let quoted: Vec<String> = items.iter().map(|s| format!("{s:?}")).collect();
+        assert_eq!(bracketed_list(&items, true), format!("[{}]", quoted.join(", ")));
+        assert_eq!(bracketed_list(&items, false), format!("[{}]", items.join(", ")));
+        assert_eq!(bracketed_list(&[], true), "[]");
     }
 }

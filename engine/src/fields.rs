@@ -211,6 +211,8 @@ pub struct Catalog {
     arg_kinds: HashMap<String, ArgKind>,
     /// argument name → its `tracker.args.<name>` field (looked up for every argument dissected)
     arg_fields: HashMap<String, FieldId>,
+    /// (struct namespace, member) → its `tracker.<ns>.<member>` field (looked up for every member)
+    member_fields: HashMap<(&'static str, &'static str), FieldId>,
     /// The first of the `NATIVE_FIELDS`, which come last.
     native_start: FieldId,
 }
@@ -230,6 +232,7 @@ impl Catalog {
             by_abbrev: HashMap::default(),
             arg_kinds: HashMap::default(),
             arg_fields: HashMap::default(),
+            member_fields: HashMap::default(),
             native_start: 0,
         };
         for (abbrev, name, ftype) in STATIC_FIELDS {
@@ -265,9 +268,11 @@ impl Catalog {
         for def in STRUCTS {
             for member in def.members {
                 let abbrev = format!("tracker.{}.{}", def.ns, member.field);
-                if !cat.by_abbrev.contains_key(&abbrev) {
-                    cat.add(&abbrev, member.label, member.kind.field_type(), def.title);
-                }
+                let id = match cat.id(&abbrev) {
+                    Some(id) => id,
+                    None => cat.add(&abbrev, member.label, member.kind.field_type(), def.title),
+                };
+                cat.member_fields.insert((def.ns, member.field), id);
             }
         }
         cat.native_start = cat.defs.len() as FieldId;
@@ -305,6 +310,11 @@ impl Catalog {
 
     pub fn id(&self, abbrev: &str) -> Option<FieldId> {
         self.by_abbrev.get(abbrev).copied()
+    }
+
+    /// The `tracker.<ns>.<member>` field of a struct's member.
+    pub fn member_field(&self, ns: &'static str, member: &'static str) -> Option<FieldId> {
+        self.member_fields.get(&(ns, member)).copied()
     }
 
     /// The field registered for an argument name, if the arg catalog knows it.
