@@ -1,11 +1,12 @@
 //! A JSON value that remembers where each part of it sits in the input line.
 //!
-//! Read in one pass with `jiter`, which reports the byte offset at every step, so tree items can
-//! highlight exactly the bytes they came from; strings without escapes are borrowed from the line.
+//! Read in one pass by a small reader of our own, which knows the byte offset at every step, so
+//! tree items can highlight exactly the bytes they came from; strings without escapes are borrowed
+//! from the line. Members a caller does not want are checked and skipped, not built. The reader
+//! accepts exactly RFC 8259 JSON (the line is already UTF-8).
 
 use std::borrow::Cow;
 
-use jiter::{Jiter, Peek};
 use serde::de;
 
 /// A byte range in the line: `start` and `len`.
@@ -65,18 +66,20 @@ pub fn parse(text: &str) -> Result<Json<'_>> {
 
 /// Parses the JSON text that starts at byte `start` of `line`; spans are relative to `line`.
 pub fn parse_in(line: &str, start: usize) -> Result<Json<'_>> {
-    parse_keeping(line, start, |_| true)
+    parse_keeping(line, start, &mut |_| true)
 }
 
-/// As [`parse_in`], but of a top-level object only the members whose key `keep` accepts are read:
-/// the others are checked and skipped, and left out.
-pub fn parse_keeping(line: &str, start: usize, keep: fn(&str) -> bool) -> Result<Json<'_>> {
-    let text = &line[start..];
-    let mut reader = Reader { line, base: start, jiter: Jiter::new(text.as_bytes()), keep };
-    let err = Reader::error(start);
-    let peek = reader.jiter.peek().map_err(&err)?;
-    let value = reader.value(peek, 0)?;
-    reader.jiter.finish().map_err(&err)?;
+/// As [`parse_in`], but of a top-level object only the members whose key `keep` accepts are read
+/// (`keep` is asked of every top-level key, in order): the others are checked and skipped, and
+/// left out.
+pub fn parse_keeping<'a>(line: &'a str, start: usize, keep: &mut dyn FnMut(&str) -> bool) -> Result<Json<'a>> {
+    let mut reader = Reader { line, bytes: line.as_bytes(), pos: start };
+    reader.white_space();
+    let value = reader.value(0, Some(keep))?;
+    reader.white_space();
+    if reader.pos < reader.bytes.len() {
+        return Err(reader.error("trailing characters"));
+    }
     Ok(value)
 }
 
@@ -86,105 +89,314 @@ pub const MAX_DEPTH: usize = 128;
 
 struct Reader<'a> {
     line: &'a str,
-    /// Where the JSON text starts in the line.
-    base: usize,
-    jiter: Jiter<'a>,
-    /// Which top-level members to read (see `parse_keeping`).
-    keep: fn(&str) -> bool,
+    bytes: &'a [u8],
+    /// The next byte to read.
+    pos: usize,
 }
 
 impl<'a> Reader<'a> {
-    fn error(base: usize) -> impl Fn(jiter::JiterError) -> serde_json::Error {
-        move |e| de::Error::custom(format!("{} at byte {}", e.error_type, base + e.index))
+    fn error(&self, what: &str) -> serde_json::Error {
+        de::Error::custom(format!("{what} at byte {}", self.pos))
     }
 
-    fn value(&mut self, peek: Peek, depth: usize) -> Result<Json<'a>> {
-        let (line, base) = (self.line, self.base);
-        let err = Self::error(base);
-        let begin = self.jiter.current_index();
-        if depth > MAX_DEPTH && matches!(peek, Peek::Array | Peek::Object) {
+    #[inline]
+    fn white_space(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.bytes.get(self.pos) {
+            self.pos += 1;
+        }
+    }
+
+    /// Steps over `byte` (after white space), or says what was expected.
+    fn expect(&mut self, byte: u8, what: &str) -> Result<()> {
+        self.white_space();
+        if self.bytes.get(self.pos) != Some(&byte) {
+            return Err(self.error(what));
+        }
+        self.pos += 1;
+        Ok(())
+    }
+
+    /// After a member or an element: true at the end of the object or array (`close`), false
+    /// after a comma.
+    fn at_end(&mut self, close: u8) -> Result<bool> {
+        self.white_space();
+        match self.bytes.get(self.pos) {
+            Some(b',') => {
+                self.pos += 1;
+                self.white_space();
+                Ok(false)
+            }
+            Some(&b) if b == close => {
+                self.pos += 1;
+                Ok(true)
+            }
+            _ => Err(self.error(if close == b'}' { "expected `,` or `}`" } else { "expected `,` or `]`" })),
+        }
+    }
+
+    /// Steps into an object or array (at its opening bracket): true when it is empty (and has
+    /// been read), refused when nested too deep.
+    fn open(&mut self, depth: usize, close: u8) -> Result<bool> {
+        if depth > MAX_DEPTH {
             return Err(de::Error::custom(format!("nesting deeper than {MAX_DEPTH} levels")));
         }
-        let kind = match peek {
-            Peek::Null => {
-                self.jiter.known_null().map_err(&err)?;
-                Kind::Null
-            }
-            Peek::True | Peek::False => Kind::Bool(self.jiter.known_bool(peek).map_err(&err)?),
-            Peek::String => Kind::Str(text(line, self.jiter.known_str().map_err(&err)?)),
-            Peek::Array => {
-                let mut items = Vec::new();
-                let mut next = self.jiter.known_array().map_err(&err)?;
-                while let Some(peek) = next {
-                    items.push(self.value(peek, depth + 1)?);
-                    next = self.jiter.array_step().map_err(&err)?;
-                }
-                Kind::Arr(items)
-            }
-            Peek::Object => {
+        self.pos += 1;
+        self.white_space();
+        let empty = self.bytes.get(self.pos) == Some(&close);
+        self.pos += empty as usize;
+        Ok(empty)
+    }
+
+    /// A member's key and its span (quotes included), and the colon after it.
+    fn key(&mut self) -> Result<(Cow<'a, str>, Span)> {
+        if self.bytes.get(self.pos) != Some(&b'"') {
+            return Err(self.error("expected a key"));
+        }
+        let start = self.pos;
+        let key = self.string()?;
+        let span = Span::new(start, self.pos - start);
+        self.expect(b':', "expected `:`")?;
+        self.white_space();
+        Ok((key, span))
+    }
+
+    /// The value at the reading position; of an object at depth 0, only the members `keep`
+    /// accepts.
+    fn value(&mut self, depth: usize, keep: Option<&mut dyn FnMut(&str) -> bool>) -> Result<Json<'a>> {
+        let begin = self.pos;
+        let kind = match self.bytes.get(self.pos) {
+            Some(b'{') => {
                 let mut members = Vec::new();
-                let mut key = self.jiter.known_object().map_err(&err)?.map(|k| text(line, k));
-                while let Some(k) = key {
-                    let peek = self.jiter.peek().map_err(&err)?;
-                    if depth == 0 && !(self.keep)(&k) {
-                        self.jiter.known_skip(peek).map_err(&err)?;
-                        key = self.jiter.next_key().map_err(&err)?.map(|k| text(line, k));
-                        continue;
+                let mut keep = keep;
+                if !self.open(depth, b'}')? {
+                    loop {
+                        let (key, key_span) = self.key()?;
+                        if keep.as_mut().is_none_or(|keep| keep(&key)) {
+                            let value = self.value(depth + 1, None)?;
+                            members.push(Member { key, key_span, value });
+                        } else {
+                            self.skip(depth + 1)?;
+                        }
+                        if self.at_end(b'}')? {
+                            break;
+                        }
                     }
-                    let value = self.value(peek, depth + 1)?;
-                    let key_span = key_span_before(line, value.span);
-                    members.push(Member { key: k, key_span, value });
-                    key = self.jiter.next_key().map_err(&err)?.map(|k| text(line, k));
                 }
                 Kind::Obj(members)
             }
-            _ => {
-                let n = self.jiter.known_number_bytes(peek).map_err(&err)?;
-                let at = n.as_ptr() as usize - line.as_ptr() as usize;
-                Kind::Num(&line[at..at + n.len()])
+            Some(b'[') => {
+                let mut items = Vec::new();
+                if !self.open(depth, b']')? {
+                    loop {
+                        items.push(self.value(depth + 1, None)?);
+                        if self.at_end(b']')? {
+                            break;
+                        }
+                    }
+                }
+                Kind::Arr(items)
+            }
+            _ => self.scalar()?,
+        };
+        Ok(Json { span: Span::new(begin, self.pos - begin), kind })
+    }
+
+    /// Checks and steps over the value at the reading position, building nothing.
+    fn skip(&mut self, depth: usize) -> Result<()> {
+        match self.bytes.get(self.pos) {
+            Some(b'{') => {
+                if !self.open(depth, b'}')? {
+                    loop {
+                        self.key()?;
+                        self.skip(depth + 1)?;
+                        if self.at_end(b'}')? {
+                            break;
+                        }
+                    }
+                }
+            }
+            Some(b'[') => {
+                if !self.open(depth, b']')? {
+                    loop {
+                        self.skip(depth + 1)?;
+                        if self.at_end(b']')? {
+                            break;
+                        }
+                    }
+                }
+            }
+            // (a string without escapes is borrowed: nothing is built)
+            _ => drop(self.scalar()?),
+        }
+        Ok(())
+    }
+
+    /// A string, number, `true`, `false` or `null`.
+    fn scalar(&mut self) -> Result<Kind<'a>> {
+        let literal = |reader: &mut Self, word: &str, kind: Kind<'a>| {
+            if reader.bytes[reader.pos..].starts_with(word.as_bytes()) {
+                reader.pos += word.len();
+                Ok(kind)
+            } else {
+                Err(reader.error("expected value"))
             }
         };
-        let end = self.jiter.current_index();
-        Ok(Json { span: Span::new(base + begin, end - begin), kind })
-    }
-}
-
-/// A string the parser returned: borrowed from the line when it is a slice of it (no escapes).
-fn text<'a>(line: &'a str, s: &str) -> Cow<'a, str> {
-    let at = (s.as_ptr() as usize).wrapping_sub(line.as_ptr() as usize);
-    match line.get(at..at.wrapping_add(s.len())) {
-        Some(slice) if slice.as_ptr() == s.as_ptr() => Cow::Borrowed(slice),
-        _ => Cow::Owned(s.to_owned()),
-    }
-}
-
-/// Finds the quoted key that precedes a member's value (`"key" : value`).
-fn key_span_before(base: &str, value: Span) -> Span {
-    let bytes = &base.as_bytes()[..value.start as usize];
-    let mut i = bytes.len();
-    // skip white space and the colon
-    while i > 0 && (bytes[i - 1].is_ascii_whitespace() || bytes[i - 1] == b':') {
-        i -= 1;
-    }
-    let end = i;
-    if end == 0 || bytes[end - 1] != b'"' {
-        return value;
-    }
-    // walk back to the opening quote, stepping over escaped quotes
-    let mut j = end - 1;
-    while j > 0 {
-        j -= 1;
-        if bytes[j] == b'"' {
-            let mut backslashes = 0;
-            while j > backslashes && bytes[j - 1 - backslashes] == b'\\' {
-                backslashes += 1;
-            }
-            if backslashes % 2 == 0 {
-                return Span::new(j, end - j);
-            }
+        match self.bytes.get(self.pos) {
+            Some(b'"') => Ok(Kind::Str(self.string()?)),
+            Some(b'-' | b'0'..=b'9') => Ok(Kind::Num(self.number()?)),
+            Some(b't') => literal(self, "true", Kind::Bool(true)),
+            Some(b'f') => literal(self, "false", Kind::Bool(false)),
+            Some(b'n') => literal(self, "null", Kind::Null),
+            Some(_) => Err(self.error("expected value")),
+            None => Err(self.error("EOF while parsing a value")),
         }
     }
-    value
+
+    /// The string whose opening quote is at the reading position: borrowed from the line when it
+    /// has no escapes.
+    fn string(&mut self) -> Result<Cow<'a, str>> {
+        let start = self.pos + 1;
+        let end = plain_run_end(self.bytes, start);
+        if self.bytes.get(end) == Some(&b'"') {
+            self.pos = end + 1;
+            return Ok(Cow::Borrowed(&self.line[start..end]));
+        }
+        self.pos = end;
+        self.escaped_string(start).map(Cow::Owned)
+    }
+
+    /// The rest of a string that has escapes (or is cut short, or holds a control character).
+    #[cold]
+    fn escaped_string(&mut self, start: usize) -> Result<String> {
+        let mut text = String::from(&self.line[start..self.pos]);
+        loop {
+            match self.bytes.get(self.pos) {
+                Some(b'"') => {
+                    self.pos += 1;
+                    return Ok(text);
+                }
+                Some(b'\\') => {
+                    self.pos += 1;
+                    text.push(self.escape()?);
+                }
+                Some(_) => return Err(self.error("control character in a string")),
+                None => return Err(self.error("EOF while parsing a string")),
+            }
+            let end = plain_run_end(self.bytes, self.pos);
+            text.push_str(&self.line[self.pos..end]);
+            self.pos = end;
+        }
+    }
+
+    /// The character an escape stands for (the reading position after its backslash).
+    fn escape(&mut self) -> Result<char> {
+        let c = match self.bytes.get(self.pos) {
+            Some(b'"') => '"',
+            Some(b'\\') => '\\',
+            Some(b'/') => '/',
+            Some(b'b') => '\u{8}',
+            Some(b'f') => '\u{c}',
+            Some(b'n') => '\n',
+            Some(b'r') => '\r',
+            Some(b't') => '\t',
+            Some(b'u') => {
+                self.pos += 1;
+                let unit = self.hex4()?;
+                let code = match unit {
+                    0xD800..=0xDBFF => {
+                        // a leading surrogate: its trailing half must follow
+                        if !self.bytes[self.pos..].starts_with(b"\\u") {
+                            return Err(self.error("lone leading surrogate in hex escape"));
+                        }
+                        self.pos += 2;
+                        let low = self.hex4()?;
+                        if !(0xDC00..=0xDFFF).contains(&low) {
+                            return Err(self.error("lone leading surrogate in hex escape"));
+                        }
+                        0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00)
+                    }
+                    0xDC00..=0xDFFF => return Err(self.error("lone trailing surrogate in hex escape")),
+                    _ => unit,
+                };
+                return char::from_u32(code).ok_or_else(|| self.error("invalid escape"));
+            }
+            _ => return Err(self.error("invalid escape")),
+        };
+        self.pos += 1;
+        Ok(c)
+    }
+
+    /// Four hex digits.
+    fn hex4(&mut self) -> Result<u32> {
+        let digits = self.bytes.get(self.pos..self.pos + 4).ok_or_else(|| self.error("EOF while parsing a string"))?;
+        let mut unit = 0;
+        for &d in digits {
+            let v = (d as char).to_digit(16).ok_or_else(|| self.error("invalid escape"))?;
+            unit = unit * 16 + v;
+        }
+        self.pos += 4;
+        Ok(unit)
+    }
+
+    /// A number's literal text: `-`, an integer part without leading zeros, a fraction, an exponent.
+    fn number(&mut self) -> Result<&'a str> {
+        let start = self.pos;
+        let digits = |reader: &mut Self| {
+            let from = reader.pos;
+            while reader.bytes.get(reader.pos).is_some_and(u8::is_ascii_digit) {
+                reader.pos += 1;
+            }
+            reader.pos > from
+        };
+        self.pos += (self.bytes[self.pos] == b'-') as usize;
+        let whole = match self.bytes.get(self.pos) {
+            Some(b'0') => {
+                self.pos += 1;
+                true
+            }
+            _ => digits(self),
+        };
+        let mut valid = whole;
+        if valid && self.bytes.get(self.pos) == Some(&b'.') {
+            self.pos += 1;
+            valid = digits(self);
+        }
+        if valid && matches!(self.bytes.get(self.pos), Some(b'e' | b'E')) {
+            self.pos += 1;
+            self.pos += matches!(self.bytes.get(self.pos), Some(b'+' | b'-')) as usize;
+            valid = digits(self);
+        }
+        if !valid {
+            return Err(self.error("invalid number"));
+        }
+        Ok(&self.line[start..self.pos])
+    }
+}
+
+/// Where the run of plain string bytes from `i` ends: at the first quote, backslash or control
+/// character (or the end). Eight bytes at a time.
+fn plain_run_end(bytes: &[u8], mut i: usize) -> usize {
+    const ONES: u64 = u64::from_ne_bytes([1; 8]);
+    const HIGH: u64 = ONES << 7;
+    let has_zero_byte = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
+    while let Some(word) = bytes.get(i..i + 8) {
+        let w = u64::from_le_bytes(word.try_into().expect("eight bytes"));
+        // bytes equal to `"` or `\`, or below 0x20 (the lowest flagged byte is always a true one)
+        let found = has_zero_byte(w ^ (ONES * b'"' as u64))
+            | has_zero_byte(w ^ (ONES * b'\\' as u64))
+            | (w.wrapping_sub(ONES * 0x20) & !w & HIGH);
+        if found != 0 {
+            return i + (found.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while let Some(&b) = bytes.get(i) {
+        if b == b'"' || b == b'\\' || b < 0x20 {
+            break;
+        }
+        i += 1;
+    }
+    i
 }
 
 impl<'a> Json<'a> {

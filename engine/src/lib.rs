@@ -212,7 +212,7 @@ fn read_root(line: &[u8], start: usize, reading: Reading) -> Result<(&str, json:
     let text = std::str::from_utf8(line).map_err(|e| Error::Utf8(e.valid_up_to()))?;
     let root = match reading {
         Reading::Everything => json::parse_in(text, start)?,
-        Reading::Columns => json::parse_keeping(text, start, schema::feeds_columns)?,
+        Reading::Columns => json::parse_keeping(text, start, &mut schema::feeds_columns)?,
     };
     Ok((text, root))
 }

@@ -2,8 +2,6 @@
 //! or something else; where its JSON starts (after a `kubectl logs --prefix`/`--timestamps` prefix);
 //! and its time.
 
-use jiter::{Jiter, Peek};
-
 use crate::args::time_value;
 use crate::json::{self, Json, Kind};
 use crate::tree::Timestamp;
@@ -65,28 +63,16 @@ fn bit(key: &str) -> u32 {
 
 impl<'a> Probe<'a> {
     /// Reads a JSON object (and checks the whole text is valid JSON); `None` for anything else.
+    /// Only the members the time comes from are built; the others are checked and skipped.
     fn read(text: &'a str) -> Option<Probe<'a>> {
-        let mut j = Jiter::new(text.as_bytes());
-        if j.peek().ok()? != Peek::Object {
-            return None;
-        }
-        let mut probe = Probe::default();
-        let mut key = j.known_object().ok()?.map(bit);
-        while let Some(b) = key {
-            let peek = j.peek().ok()?;
-            let first = probe.keys & b == 0;
-            if b == bit("Context") && peek == Peek::Object && first {
-                probe.context_timestamp = Self::inner_timestamp(&mut j, text)?;
-            } else {
-                let raw = skip(&mut j, text, peek)?;
-                if b == bit("timestamp") && first {
-                    probe.timestamp = Some(raw);
-                }
-            }
-            probe.keys |= b;
-            key = j.next_key().ok()?.map(bit);
-        }
-        j.finish().ok()?;
+        let mut keys = 0;
+        let root = json::parse_keeping(text, 0, &mut |key| {
+            keys |= bit(key);
+            key == "timestamp" || key == "Context"
+        })
+        .ok()?;
+        let mut probe = Probe::of_object(&root, text)?;
+        probe.keys = keys;
         Some(probe)
     }
 
@@ -108,21 +94,6 @@ impl<'a> Probe<'a> {
             probe.keys |= b;
         }
         Some(probe)
-    }
-
-    /// The raw `timestamp` inside an object (a finding's context), the rest skipped.
-    fn inner_timestamp(j: &mut Jiter<'a>, text: &'a str) -> Option<Option<&'a str>> {
-        let mut found = None;
-        let mut key = j.known_object().ok()?.map(|k| k == "timestamp");
-        while let Some(is_time) = key {
-            let peek = j.peek().ok()?;
-            let raw = skip(j, text, peek)?;
-            if is_time && found.is_none() {
-                found = Some(raw);
-            }
-            key = j.next_key().ok()?.map(|k| k == "timestamp");
-        }
-        Some(found)
     }
 
     fn has(&self, key: &str) -> bool {
@@ -151,13 +122,6 @@ impl<'a> Probe<'a> {
         let raw = self.timestamp.or(self.context_timestamp)?;
         time_value(&json::parse(raw).ok()?)
     }
-}
-
-/// Skips the value `peek` starts and returns its raw text.
-fn skip<'a>(j: &mut Jiter<'a>, text: &'a str, peek: Peek) -> Option<&'a str> {
-    let start = j.current_index();
-    j.known_skip(peek).ok()?;
-    Some(&text[start..j.current_index()])
 }
 
 /// Where the JSON text of a line starts, and its `kubectl logs` prefix if any (`None`: blank line).

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use proptest::prelude::*;
 use trackershark_engine::pcapng::{json_to_pcapng, pcapng_to_json};
 use trackershark_engine::plugin_input::plugin_input;
-use trackershark_engine::{classify, classify_and_columns, columns, dissect, Dissection, LineKind};
+use trackershark_engine::{classify, classify_and_columns, columns, dissect, json, Dissection, LineKind};
 use trackershark_tests::fuzz::{report, runner};
 
 fn corpus_lines() -> Vec<String> {
@@ -44,6 +44,9 @@ fn check(line: &[u8], d: &Dissection) -> Result<(), TestCaseError> {
     if let Some(p) = &d.packet {
         prop_assert!(!p.bytes.is_empty());
     }
+    if let Ok(text) = std::str::from_utf8(line) {
+        reads_as_serde_json_does(text)?;
+    }
     // the packet list's reading of a line skips most of it, and shows the same
     prop_assert_eq!(columns(line), d.columns());
     // and a file reader's classification of a line with its columns read on the way, the same
@@ -51,6 +54,86 @@ fn check(line: &[u8], d: &Dissection) -> Result<(), TestCaseError> {
     prop_assert_eq!(&info, &classify(line));
     prop_assert_eq!(both, (info.kind == LineKind::Event).then(|| d.columns()));
     Ok(())
+}
+
+/// The engine's JSON reader accepts exactly what serde_json does (RFC 8259), and reads the same
+/// values; members it skips are checked as strictly as those it reads.
+fn reads_as_serde_json_does(text: &str) -> Result<(), TestCaseError> {
+    let reference = serde_json::from_str::<serde_json::Value>(text);
+    if let Err(e) = &reference {
+        // limits of serde_json's own, not of the JSON grammar
+        let why = e.to_string();
+        if why.contains("number out of range") || why.contains("recursion limit") {
+            return Ok(());
+        }
+    }
+    let ours = json::parse(text);
+    prop_assert_eq!(ours.is_ok(), reference.is_ok(), "{:?} / {:?}", ours.as_ref().err(), reference.as_ref().err());
+    if let (Ok(ours), Ok(reference)) = (ours, reference) {
+        prop_assert_eq!(as_serde_json(&ours), reference);
+    }
+    let skipping = json::parse_keeping(text, 0, &mut |key| key.len() % 2 == 0);
+    prop_assert_eq!(skipping.is_ok(), json::parse(text).is_ok(), "skipped members are checked too");
+    Ok(())
+}
+
+fn as_serde_json(v: &json::Json) -> serde_json::Value {
+    use serde_json::Value;
+    match &v.kind {
+        json::Kind::Null => Value::Null,
+        json::Kind::Bool(b) => Value::Bool(*b),
+        json::Kind::Num(n) => serde_json::from_str(n).expect("a number serde_json reads"),
+        json::Kind::Str(s) => Value::String(s.to_string()),
+        json::Kind::Arr(items) => Value::Array(items.iter().map(as_serde_json).collect()),
+        json::Kind::Obj(members) => {
+            Value::Object(members.iter().map(|m| (m.key.to_string(), as_serde_json(&m.value))).collect())
+        }
+    }
+}
+
+/// Text made of JSON's own characters (escapes, surrogates, numbers, nesting), mostly invalid.
+#[test]
+fn the_json_reader_accepts_exactly_json() {
+    let cases = runner(20_000).config().cases;
+    let token = prop_oneof![
+        Just("{"), Just("}"), Just("["), Just("]"), Just(","), Just(":"), Just("\""), Just(" "), Just("\t"),
+        Just("\\"), Just("\\u"), Just("d83d"), Just("de00"), Just("00e9"), Just("0"), Just("1"), Just("-"),
+        Just("."), Just("e"), Just("+"), Just("true"), Just("null"), Just("fals"), Just("n"), Just("é"),
+        Just("\u{1}"), Just("\"a\":"), Just("\"\\n\""), Just("12.5e-3"),
+    ];
+    // (a runner per run: one counts its cases over all its runs)
+    runner(20_000).run(&prop::collection::vec(token, 0..40), |tokens| {
+        let text = tokens.concat();
+        reads_as_serde_json_does(&text)?;
+        // the same as a member that is skipped (`parse_keeping` in `reads_as_serde_json_does`)
+        reads_as_serde_json_does(&format!("{{\"s\":{text}}}"))
+    })
+    .unwrap();
+    // well-formed values with every kind of escape, and the same text unescaped (raw control
+    // characters, quotes and backslashes), in short and long strings
+    runner(20_000).run(&any::<String>(), |s| {
+        let text = serde_json::to_string(&serde_json::json!({ "k": [&s, { "n": -0.5e3 }], "e": {} })).unwrap();
+        reads_as_serde_json_does(&text)?;
+        reads_as_serde_json_does(&format!("\"{s}\""))?;
+        reads_as_serde_json_does(&format!("{{\"s\":\"{s}\",\"long enough for a word\":1}}"))
+    })
+    .unwrap();
+    // one byte left out of a valid text (a colon, comma, quote, digit …), read as is and skipped
+    let short = prop::collection::vec(prop_oneof![Just('\u{1}'), Just('\u{1f}'), Just('a'), Just('"'), Just('\\'), Just('é')], 0..12);
+    runner(20_000).run(&(short, any::<usize>()), |(chars, at)| {
+        let s: String = chars.into_iter().collect();
+        reads_as_serde_json_does(&format!("\"{s}\""))?;
+        let text = serde_json::to_string(&serde_json::json!({ "k": [&s, { "n": -0.5e3, "t": true }], "x": null })).unwrap();
+        let at = at % text.len();
+        if !text.is_char_boundary(at) || !text.is_char_boundary(at + 1) {
+            return Ok(());
+        }
+        let cut = format!("{}{}", &text[..at], &text[at + 1..]);
+        reads_as_serde_json_does(&cut)?;
+        reads_as_serde_json_does(&format!("{{\"s\":{cut}}}"))
+    })
+    .unwrap();
+    report("JSON-alphabet text and escaped strings → the JSON reader, against serde_json", cases * 8);
 }
 
 /// A mutation of a real line: bytes flipped, cut, duplicated or spliced from another line.
