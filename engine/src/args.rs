@@ -392,14 +392,15 @@ fn bracketed_list(items: &[String], quote: bool) -> String {
     s
 }
 
+const HEX_DIGITS: &[u8; 16] = b"0123456789abcdef";
+
 /// `0x` and the number in lower-case hex.
 fn hex_text(u: u64) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut digits = [0u8; 16];
     let (mut i, mut n) = (digits.len(), u);
     loop {
         i -= 1;
-        digits[i] = DIGITS[(n & 0xf) as usize];
+        digits[i] = HEX_DIGITS[(n & 0xf) as usize];
         n >>= 4;
         if n == 0 {
             break;
@@ -435,12 +436,15 @@ fn bytes_value(v: &Json) -> Option<Vec<u8>> {
 }
 
 fn preview_bytes(b: &[u8]) -> String {
-    let hex: String = b.iter().take(32).map(|x| format!("{x:02x}")).collect();
-    if b.len() > 32 {
-        format!("{hex}…")
-    } else {
-        hex
+    let mut hex = String::with_capacity(2 * b.len().min(32) + 3);
+    for x in b.iter().take(32) {
+        hex.push(HEX_DIGITS[(x >> 4) as usize] as char);
+        hex.push(HEX_DIGITS[(x & 0xf) as usize] as char);
     }
+    if b.len() > 32 {
+        hex.push('…');
+    }
+    hex
 }
 
 /// Nanoseconds since the epoch, RFC 3339 text, or protobuf `{seconds, nanos}`.
@@ -750,7 +754,7 @@ mod tests {
     }
 
     #[test]
-    fn hex_and_list_texts_are_what_the_formatter_writes() {
+    fn hex_list_and_bytes_texts_are_what_the_formatter_writes() {
         for u in [0, 1, 0xf, 0x10, 0xdead_beef, u64::MAX, 1 << 63] {
             assert_eq!(hex_text(u), format!("0x{u:x}"));
         }
@@ -759,5 +763,10 @@ mod tests {
         assert_eq!(bracketed_list(&items, true), format!("[{}]", quoted.join(", ")));
         assert_eq!(bracketed_list(&items, false), format!("[{}]", items.join(", ")));
         assert_eq!(bracketed_list(&[], true), "[]");
+        let bytes: Vec<u8> = (0..=255).collect();
+        for n in [0, 1, 32, 33, 256] {
+            let hex: String = bytes[..n].iter().take(32).map(|x| format!("{x:02x}")).collect();
+            assert_eq!(preview_bytes(&bytes[..n]), if n > 32 { format!("{hex}…") } else { hex });
+        }
     }
 }
