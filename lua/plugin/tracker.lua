@@ -167,11 +167,17 @@ local function add_items(r, tvb, stack, no_bytes)
     return items
 end
 
+-- Whether the packet being dissected is an event (events carry no capture context: see below);
+-- the postdissector, which runs after every packet's dissection, takes it back.
+local is_event = false
+
 function proto.dissector(tvb, pinfo, tree)
+    local frame = pinfo.number
+    is_event = true
     -- the packet list alone (nothing reads the event's items): the engine works out the columns only
     if native_tree then
         local shown, protocol, info, src, src6, dst, dst6, pkt, pkt_dissector =
-            engine.columns(tree, tvb, pinfo, pinfo.number)
+            engine.columns(tree, tvb, pinfo, frame)
         if shown then
             show_columns(pinfo, protocol, info, src, src6, dst, dst6)
             if pkt then dissect_packet(pkt, pkt_dissector, pinfo, tree, tree) end
@@ -181,12 +187,12 @@ function proto.dissector(tvb, pinfo, tree)
 
     local root = tree:add(proto, tvb())
     local line = not native_tree and tvb:raw() or nil
-    local r, err = engine.dissect(line, pinfo.number, root, tvb, pinfo)
+    local r, err = engine.dissect(line, frame, root, tvb, pinfo)
     if r == false then
         -- Wireshark's objects could not be bound at the first packet: the items are walked in Lua
         native_tree = false
         say_walked_in_lua((engine.tree_mode():gsub("^lua: ", "")))
-        r, err = engine.dissect(tvb:raw(), pinfo.number, root, tvb, pinfo)
+        r, err = engine.dissect(tvb:raw(), frame, root, tvb, pinfo)
     end
     if not r then
         pinfo.cols.protocol = "TRACKER"
@@ -214,7 +220,8 @@ end
 ---------------------------------------------------------------------------------------------------
 -- Tracker's packet captures (`--capture network`) describe each interface with a JSON context
 -- (container, pod, process). Every packet of such an interface gets that context, in the same
--- fields as events, so `tracker.container.name == "web"` selects packets and events alike.
+-- fields as events, so `tracker.container.name == "web"` selects packets and events alike. Events
+-- themselves (on the interface Trackershark gives them) carry their own context and are passed by.
 
 local context_proto = Proto("tracker_context", "Tracker Capture Context")
 local interface_description = Field.new("frame.interface_description")
@@ -222,6 +229,10 @@ local contexts = {}    -- description text -> engine result, or false when it is
 local context_count, max_contexts = 0, 1024  -- a bound: a capture has a handful of interfaces
 
 function context_proto.dissector(tvb, pinfo, tree)
+    if is_event then
+        is_event = false
+        return
+    end
     local description = interface_description()
     if not description then return end
     local text = description.value
