@@ -19,7 +19,7 @@ pub mod tree;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 pub use fields::{Catalog, FieldDef, FieldId, FieldType, F};
-pub use line::{classify, sniff, LineInfo, LineKind};
+pub use line::{classify, sniff, LineInfo, LineKind, LineSplitter};
 pub use model::Event;
 pub use schema::Format;
 pub use tree::{ArgValue, Expert, ExpertKind, Item, Timestamp, Value};

@@ -218,9 +218,102 @@ fn looks_like_event_start(line: &[u8]) -> bool {
             .any(|key| line.windows(key.len()).any(|w| w == *key))
 }
 
+/// A log read in blocks: blocks go in, lines come out with their offsets in the file. A line ends
+/// at `\n` (a `\r` before it is left out, as Wireshark's `File:read("*l")` does); the last line
+/// needs none. Holds one block and the line it ends in.
+#[derive(Default)]
+pub struct LineSplitter {
+    /// Bytes read and not yet handed out, from `buffer[start]` on.
+    buffer: Vec<u8>,
+    start: usize,
+    /// Where `buffer[0]` is in the file.
+    offset: u64,
+    /// No more blocks will come.
+    at_end: bool,
+}
+
+impl LineSplitter {
+    /// Adds a block (`None`: the end of the file).
+    pub fn feed(&mut self, block: Option<&[u8]>) {
+        self.fill(block.map_or(0, <[u8]>::len), |room| {
+            room.copy_from_slice(block.unwrap_or_default());
+            Some(room.len())
+        });
+    }
+
+    /// Adds a block of up to `max` bytes that `read` writes in place and counts (`Some(0)` or
+    /// `None`: the end of the file, or a failed read, which ends it too).
+    pub fn fill(&mut self, max: usize, read: impl FnOnce(&mut [u8]) -> Option<usize>) {
+        self.buffer.drain(..self.start);
+        self.offset += self.start as u64;
+        self.start = 0;
+        let filled = self.buffer.len();
+        self.buffer.resize(filled + max, 0);
+        let got = read(&mut self.buffer[filled..]).unwrap_or(0).min(max);
+        self.buffer.truncate(filled + got);
+        self.at_end |= got == 0;
+    }
+
+    /// The next whole line and its offset; `None` when more blocks are needed, or none are left.
+    pub fn next_line(&mut self) -> Option<(u64, &[u8])> {
+        let rest = &self.buffer[self.start..];
+        let (len, next) = match memchr::memchr(b'\n', rest) {
+            Some(newline) => (newline - (newline > 0 && rest[newline - 1] == b'\r') as usize, newline + 1),
+            None if self.at_end && !rest.is_empty() => (rest.len(), rest.len()),
+            None => return None,
+        };
+        let (start, offset) = (self.start, self.offset + self.start as u64);
+        self.start += next;
+        Some((offset, &self.buffer[start..start + len]))
+    }
+
+    /// Every line was handed out and no more blocks will come.
+    pub fn is_done(&self) -> bool {
+        self.at_end && self.start == self.buffer.len()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lines_come_whole_with_their_offsets_however_the_blocks_fall() {
+        let lines = |blocks: &[&[u8]]| {
+            let mut splitter = LineSplitter::default();
+            let (mut out, mut blocks) = (Vec::new(), blocks.iter());
+            loop {
+                if let Some((offset, line)) = splitter.next_line() {
+                    out.push((offset, line.to_vec()));
+                } else if splitter.is_done() {
+                    return out;
+                } else {
+                    splitter.feed(blocks.next().copied());
+                }
+            }
+        };
+        let text = b"{\"a\":1}\r\n\n{\"b\":22}\nlast\r";
+        let want =
+            vec![(0, b"{\"a\":1}".to_vec()), (9, vec![]), (10, b"{\"b\":22}".to_vec()), (19, b"last\r".to_vec())];
+        for size in 1..=text.len() {
+            let blocks: Vec<&[u8]> = text.chunks(size).collect();
+            assert_eq!(lines(&blocks), want, "blocks of {size}");
+        }
+        assert_eq!(lines(&[b"x\n"]), vec![(0, b"x".to_vec())]);
+        assert_eq!(lines(&[]), vec![]);
+        assert_eq!(lines(&[b"\r\n"]), vec![(0, vec![])]);
+        // a block read in place, and a failed read, which ends the file
+        let mut splitter = LineSplitter::default();
+        splitter.fill(8, |room| {
+            room[..3].copy_from_slice(b"a\nb");
+            Some(3)
+        });
+        assert_eq!(splitter.next_line(), Some((0, &b"a"[..])));
+        assert_eq!(splitter.next_line(), None);
+        splitter.fill(8, |_| None);
+        assert_eq!(splitter.next_line(), Some((2, &b"b"[..])));
+        assert!(splitter.is_done());
+    }
 
     #[test]
     fn classifies_events_logs_and_noise() {

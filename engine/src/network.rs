@@ -329,4 +329,3 @@ fn dotted(a: &str, b: &str) -> String {
     s.push_str(b);
     s
 }
-

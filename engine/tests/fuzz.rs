@@ -96,43 +96,75 @@ fn as_serde_json(v: &json::Json) -> serde_json::Value {
 fn the_json_reader_accepts_exactly_json() {
     let cases = runner(20_000).config().cases;
     let token = prop_oneof![
-        Just("{"), Just("}"), Just("["), Just("]"), Just(","), Just(":"), Just("\""), Just(" "), Just("\t"),
-        Just("\\"), Just("\\u"), Just("d83d"), Just("de00"), Just("00e9"), Just("0"), Just("1"), Just("-"),
-        Just("."), Just("e"), Just("+"), Just("true"), Just("null"), Just("fals"), Just("n"), Just("é"),
-        Just("\u{1}"), Just("\"a\":"), Just("\"\\n\""), Just("12.5e-3"),
+        Just("{"),
+        Just("}"),
+        Just("["),
+        Just("]"),
+        Just(","),
+        Just(":"),
+        Just("\""),
+        Just(" "),
+        Just("\t"),
+        Just("\\"),
+        Just("\\u"),
+        Just("d83d"),
+        Just("de00"),
+        Just("00e9"),
+        Just("0"),
+        Just("1"),
+        Just("-"),
+        Just("."),
+        Just("e"),
+        Just("+"),
+        Just("true"),
+        Just("null"),
+        Just("fals"),
+        Just("n"),
+        Just("é"),
+        Just("\u{1}"),
+        Just("\"a\":"),
+        Just("\"\\n\""),
+        Just("12.5e-3"),
     ];
     // (a runner per run: one counts its cases over all its runs)
-    runner(20_000).run(&prop::collection::vec(token, 0..40), |tokens| {
-        let text = tokens.concat();
-        reads_as_serde_json_does(&text)?;
-        // the same as a member that is skipped (`parse_keeping` in `reads_as_serde_json_does`)
-        reads_as_serde_json_does(&format!("{{\"s\":{text}}}"))
-    })
-    .unwrap();
+    runner(20_000)
+        .run(&prop::collection::vec(token, 0..40), |tokens| {
+            let text = tokens.concat();
+            reads_as_serde_json_does(&text)?;
+            // the same as a member that is skipped (`parse_keeping` in `reads_as_serde_json_does`)
+            reads_as_serde_json_does(&format!("{{\"s\":{text}}}"))
+        })
+        .unwrap();
     // well-formed values with every kind of escape, and the same text unescaped (raw control
     // characters, quotes and backslashes), in short and long strings
-    runner(20_000).run(&any::<String>(), |s| {
-        let text = serde_json::to_string(&serde_json::json!({ "k": [&s, { "n": -0.5e3 }], "e": {} })).unwrap();
-        reads_as_serde_json_does(&text)?;
-        reads_as_serde_json_does(&format!("\"{s}\""))?;
-        reads_as_serde_json_does(&format!("{{\"s\":\"{s}\",\"long enough for a word\":1}}"))
-    })
-    .unwrap();
+    runner(20_000)
+        .run(&any::<String>(), |s| {
+            let text = serde_json::to_string(&serde_json::json!({ "k": [&s, { "n": -0.5e3 }], "e": {} })).unwrap();
+            reads_as_serde_json_does(&text)?;
+            reads_as_serde_json_does(&format!("\"{s}\""))?;
+            reads_as_serde_json_does(&format!("{{\"s\":\"{s}\",\"long enough for a word\":1}}"))
+        })
+        .unwrap();
     // one byte left out of a valid text (a colon, comma, quote, digit …), read as is and skipped
-    let short = prop::collection::vec(prop_oneof![Just('\u{1}'), Just('\u{1f}'), Just('a'), Just('"'), Just('\\'), Just('é')], 0..12);
-    runner(20_000).run(&(short, any::<usize>()), |(chars, at)| {
-        let s: String = chars.into_iter().collect();
-        reads_as_serde_json_does(&format!("\"{s}\""))?;
-        let text = serde_json::to_string(&serde_json::json!({ "k": [&s, { "n": -0.5e3, "t": true }], "x": null })).unwrap();
-        let at = at % text.len();
-        if !text.is_char_boundary(at) || !text.is_char_boundary(at + 1) {
-            return Ok(());
-        }
-        let cut = format!("{}{}", &text[..at], &text[at + 1..]);
-        reads_as_serde_json_does(&cut)?;
-        reads_as_serde_json_does(&format!("{{\"s\":{cut}}}"))
-    })
-    .unwrap();
+    let short = prop::collection::vec(
+        prop_oneof![Just('\u{1}'), Just('\u{1f}'), Just('a'), Just('"'), Just('\\'), Just('é')],
+        0..12,
+    );
+    runner(20_000)
+        .run(&(short, any::<usize>()), |(chars, at)| {
+            let s: String = chars.into_iter().collect();
+            reads_as_serde_json_does(&format!("\"{s}\""))?;
+            let text = serde_json::to_string(&serde_json::json!({ "k": [&s, { "n": -0.5e3, "t": true }], "x": null }))
+                .unwrap();
+            let at = at % text.len();
+            if !text.is_char_boundary(at) || !text.is_char_boundary(at + 1) {
+                return Ok(());
+            }
+            let cut = format!("{}{}", &text[..at], &text[at + 1..]);
+            reads_as_serde_json_does(&cut)?;
+            reads_as_serde_json_does(&format!("{{\"s\":{cut}}}"))
+        })
+        .unwrap();
     report("JSON-alphabet text and escaped strings → the JSON reader, against serde_json", cases * 8);
 }
 

@@ -258,7 +258,8 @@ register_postdissector(context_proto)
 local frame_header = assert(engine.frame_header())
 
 -- File:read("*l") returns at most 65535 bytes of a line; longer lines are read on in blocks.
--- `start`: the file position, where the line begins.
+-- `start`: the file position, where the line begins. (For random access: reading in order goes
+-- through the engine's line reader.)
 local LINE_CAP = 65535
 local function read_line(file, start)
     local line = file:read("*l")
@@ -282,25 +283,26 @@ end
 
 local PACKET_RECORD = wtap_rec_types.PACKET
 local TIME_AND_LENGTH = wtap_presence_flags.TS + wtap_presence_flags.CAP_LEN
-local function fill_frame(frame, line, secs, nanos)
-    local data = frame_header .. line
+-- `packet`: the frame header and the line
+local function fill_frame(frame, packet, secs, nanos)
     frame.rec_type = PACKET_RECORD
     frame.flags = TIME_AND_LENGTH
     frame.time = NSTime.new(secs or 0, nanos or 0)
-    frame.captured_length = #data
-    frame.original_length = #data
-    frame.data = data
+    -- (setting the data sets both lengths)
+    frame.data = packet
 end
 
--- Reads lines from the current position until one that becomes a packet; returns its offset.
+-- Reads on in blocks until a line that becomes a packet; returns its offset.
+local BLOCK = 65536
 local function next_record(file, capture, frame)
     local state = capture.private_table
+    local lines = state.lines
     while true do
-        local offset = file:seek()
-        local line = read_line(file, offset)
-        if line == nil then return false end
-        local kind, secs, nanos = engine.classify(line)
-        if kind == "log" then
+        local kind, offset, secs, nanos, packet = lines:next()
+        if kind == false then return false end
+        if kind == nil then
+            if not lines:read_from(file) then lines:feed(file:read(BLOCK)) end
+        elseif kind == "log" then
             state.skipped_logs = state.skipped_logs + 1
         elseif kind ~= "blank" then
             -- lines without a time keep the previous one, so the capture stays in order
@@ -310,7 +312,7 @@ local function next_record(file, capture, frame)
                 secs, nanos = state.last_secs, state.last_nanos
                 state.untimed[offset] = { secs, nanos }
             end
-            fill_frame(frame, line, secs, nanos)
+            fill_frame(frame, packet, secs, nanos)
             return offset
         end
     end
@@ -331,7 +333,9 @@ function reader.read_open(file, capture)
     capture.encap = wtap_encaps.WIRESHARK_UPPER_PDU
     capture.time_precision = wtap_tsprecs.NSEC
     capture.snapshot_length = 0
-    capture.private_table = { skipped_logs = 0, untimed = {}, last_secs = 0, last_nanos = 0 }
+    capture.private_table = {
+        lines = engine.line_reader(), skipped_logs = 0, untimed = {}, last_secs = 0, last_nanos = 0,
+    }
     return true
 end
 
@@ -348,7 +352,7 @@ function reader.seek_read(file, capture, frame, offset)
         local t = capture.private_table.untimed[offset] or { 0, 0 }
         secs, nanos = t[1], t[2]
     end
-    fill_frame(frame, line, secs, nanos)
+    fill_frame(frame, frame_header .. line, secs, nanos)
     return true
 end
 

@@ -7,6 +7,7 @@
 
 #[cfg(unix)]
 mod native;
+mod reader;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
@@ -86,6 +87,8 @@ struct State {
     read_ahead: Option<(Vec<u8>, Columns)>,
     /// Packets whose columns came from the file reader's reading.
     columns_from_reader: u64,
+    /// Blocks the file reader read with libwiretap rather than in Lua.
+    native_reads: u64,
 }
 
 fn with_state<R>(lua: &Lua, f: impl FnOnce(&mut State) -> R) -> R {
@@ -99,6 +102,7 @@ fn with_state<R>(lua: &Lua, f: impl FnOnce(&mut State) -> R) -> R {
             columns_next: true,
             read_ahead: None,
             columns_from_reader: 0,
+            native_reads: 0,
         });
     }
     let mut state = lua.app_data_mut::<State>().expect("state was just set");
@@ -414,13 +418,18 @@ fn event_of(lua: &Lua, frame: u32) -> LuaResult<LuaMultiValue> {
 }
 
 /// `cache_stats()` → hits, misses of the dissection cache, how many packets needed only their
-/// columns (no dissection to cache), and of those how many had them read by the file reader.
+/// columns (no dissection to cache), of those how many had them read by the file reader, and how
+/// many blocks the file reader read with libwiretap.
 fn cache_stats(lua: &Lua, _: ()) -> LuaResult<LuaMultiValue> {
     guarded(lua, || {
-        Ok(with_state(lua, |state| {
-            (state.recent.cache.hits, state.recent.cache.misses, state.columns_only, state.columns_from_reader)
+        Ok(with_state(lua, |s| {
+            (s.recent.cache.hits, s.recent.cache.misses, s.columns_only, s.columns_from_reader, s.native_reads)
         }))
     })
+}
+
+fn count_native_read(lua: &Lua) {
+    with_state(lua, |state| state.native_reads += 1);
 }
 
 /// `context(interface_description)` → a table as `dissect` returns (items without byte ranges),
@@ -527,31 +536,47 @@ fn to_lua(lua: &Lua, d: &Dissection, pick: Pick) -> LuaResult<LuaTable> {
 }
 
 /// `classify(line)` → kind ("event", "log", "blank", "garbage"), seconds, nanoseconds (or nil).
-/// For the file reader: when the last packet needed only its columns, the line's are read too and
-/// kept for its packet (see `columns`).
 fn classify(lua: &Lua, line: LuaString) -> LuaResult<LuaMultiValue> {
     guarded(lua, || {
-        let line = line.as_bytes();
-        let info = with_state(lua, |state| {
-            if !state.columns_next || enrichers_loaded() {
-                return engine::classify(&line);
-            }
-            let (info, columns) = engine::classify_and_columns(&line);
-            state.read_ahead = columns.map(|c| (line.to_vec(), c));
-            info
-        });
-        let kind = match info.kind {
-            LineKind::Event => "event",
-            LineKind::Log => "log",
-            LineKind::Blank => "blank",
-            LineKind::Garbage => "garbage",
-        };
-        let (secs, nanos) = match info.time {
-            Some(t) => (LuaValue::Number(t.secs as f64), LuaValue::Number(t.nanos as f64)),
-            None => (LuaNil, LuaNil),
-        };
-        Ok((kind, secs, nanos))
+        let info = classify_line(lua, &line.as_bytes());
+        let (secs, nanos) = time_parts(&info);
+        Ok((kind_name(info.kind), secs, nanos))
     })
+}
+
+/// What a line of the file is. When the last packet needed only its columns, the line's are read
+/// too and kept for its packet (see `columns`).
+fn classify_line(lua: &Lua, line: &[u8]) -> engine::LineInfo {
+    with_state(lua, |state| {
+        if !state.columns_next || enrichers_loaded() {
+            return engine::classify(line);
+        }
+        let (info, columns) = engine::classify_and_columns(line);
+        state.read_ahead = columns.map(|c| (line.to_vec(), c));
+        info
+    })
+}
+
+fn kind_name(kind: LineKind) -> &'static str {
+    match kind {
+        LineKind::Event => "event",
+        LineKind::Log => "log",
+        LineKind::Blank => "blank",
+        LineKind::Garbage => "garbage",
+    }
+}
+
+/// A line's time as Lua numbers (seconds, nanoseconds), or nils.
+fn time_parts(info: &engine::LineInfo) -> (Option<f64>, Option<f64>) {
+    match info.time {
+        Some(t) => (Some(t.secs as f64), Some(t.nanos as f64)),
+        None => (None, None),
+    }
+}
+
+/// `line_reader()` → a `LineReader` for the file reader (see `reader.rs`).
+fn line_reader(lua: &Lua, _: ()) -> LuaResult<LuaMultiValue> {
+    guarded(lua, || lua.create_userdata(reader::LineReader::new(lua)?))
 }
 
 /// `sniff(head)` → whether the start of a file is a Tracker JSON-lines log.
@@ -574,6 +599,7 @@ fn trackershark_engine(lua: &Lua) -> LuaResult<LuaTable> {
     m.set("columns", lua.create_function(columns)?)?;
     m.set("dissect", lua.create_function(dissect)?)?;
     m.set("classify", lua.create_function(classify)?)?;
+    m.set("line_reader", lua.create_function(line_reader)?)?;
     m.set("sniff", lua.create_function(sniff)?)?;
     m.set("frame_header", lua.create_function(frame_header)?)?;
     m.set("open_enrichers", lua.create_function(open_enrichers)?)?;

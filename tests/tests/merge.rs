@@ -132,14 +132,15 @@ fn interface_descriptions_keep_trackers_context() {
     assert!(web[0].contains(r#""name":"web""#) && web[0].contains(r#""podNamespace":"shop""#));
     // every packet of a capture gets its interface's context, and no event does, events and
     // packets interleaved (an event's packet is followed by a capture's)
-    let kinds: Vec<&str> = rows(&home.tshark(&["-r", "m.pcapng", "-T", "fields", "-e", "tracker_context", "-e", "tracker.event_name"]))
-        .iter()
-        .map(|r| match (r[0].is_empty(), r[1].is_empty()) {
-            (false, true) => "packet",
-            (true, false) => "event",
-            _ => panic!("{r:?}"),
-        })
-        .collect();
+    let kinds: Vec<&str> =
+        rows(&home.tshark(&["-r", "m.pcapng", "-T", "fields", "-e", "tracker_context", "-e", "tracker.event_name"]))
+            .iter()
+            .map(|r| match (r[0].is_empty(), r[1].is_empty()) {
+                (false, true) => "packet",
+                (true, false) => "event",
+                _ => panic!("{r:?}"),
+            })
+            .collect();
     assert_eq!(kinds.len(), by_frame.len());
     assert!(kinds.windows(2).any(|w| w == ["event", "packet"]), "{kinds:?}");
     // all of them, in the merged file itself

@@ -122,8 +122,9 @@ const COLUMNS_PROBE: &str = r#"
 local engine = package.loaded["trackershark_engine"]
 local tap = Listener.new("frame")
 function tap.draw()
-    local hits, misses, columns_only, from_reader = engine.cache_stats()
+    local hits, misses, columns_only, from_reader, native_reads = engine.cache_stats()
     print(string.format("misses=%d columns_only=%d from_reader=%d", misses, columns_only, from_reader))
+    print(string.format("native_reads=%d", native_reads))
 end
 "#;
 
@@ -138,8 +139,9 @@ fn the_packet_list_alone_needs_only_the_columns_and_shows_the_same() {
     assert!(n >= 5);
     // the file reader reads each line's columns as it classifies it (the first packet's included:
     // the reader guesses it needs only its columns)
+    // (and reads the file's blocks with libwiretap: the events and the end of the file)
     let plain = home.tshark(&["-r", &events, "-q", "-X", &probe]);
-    assert_eq!(plain.trim(), format!("misses=0 columns_only={n} from_reader={n}"));
+    assert_eq!(plain.trim(), format!("misses=0 columns_only={n} from_reader={n}\nnative_reads=2"));
     for wants_items in [
         vec!["-Y", "frame"],
         vec!["-Y", "tracker.event_name"],
@@ -173,13 +175,16 @@ fn the_packet_list_alone_needs_only_the_columns_and_shows_the_same() {
 }
 
 /// Where Wireshark's objects cannot be bound at the first packet (a Wireshark whose Lua objects
-/// are laid out differently), the plugin says so once and walks every event in Lua: the same
-/// packet list and tree as the native writer's.
+/// are laid out differently), the plugin says so once, walks every event in Lua and reads the file
+/// in Lua: the same packet list and tree as the native writer's.
 #[test]
 fn a_failed_binding_falls_back_to_the_lua_walk() {
-    let home = Home::new();
-    let events = home.add_sample("events.json");
-    let events = home.visible(&events);
+    let (home, probe, events) = with_probe(COLUMNS_PROBE);
+    // the file is read in Lua too, and every event dissected in full
+    let out =
+        home.run_with_env("tshark", &["-r", &events, "-q", "-X", &probe], &[("TRACKERSHARK_TEST_BIND_FAILURE", "1")]);
+    let n = home.tshark(&["-r", &events]).lines().count();
+    assert_eq!(stdout(&out).trim(), format!("misses={n} columns_only=0 from_reader=0\nnative_reads=0"));
     for args in [vec!["-r", events.as_str()], vec!["-r", events.as_str(), "-T", "pdml"]] {
         let out = home.run_with_env("tshark", &args, &[("TRACKERSHARK_TEST_BIND_FAILURE", "1")]);
         assert!(out.status.success(), "{}", stderr(&out));

@@ -1,0 +1,149 @@
+//! The file reader's lines: blocks of a Tracker log go in, and one line at a time comes out, with
+//! its offset in the file, what it is and, for a packet, the packet's bytes. One call per line
+//! instead of a read, a seek and a classification.
+//!
+//! The blocks are read straight from Wireshark's file handle with libwiretap's `file_read` (the
+//! function behind Lua's `File:read`), so no Lua string is made of them; where that function is
+//! missing, or the `File` object is not laid out as `struct _wslua_file` (`{ FILE_T file;
+//! wtap_dumper *wdh; gboolean expired; }` from Wireshark 1.12 to 4.6), the plugin reads them in
+//! Lua and hands them over.
+
+use std::ffi::{c_int, c_uint, c_void};
+use std::sync::OnceLock;
+
+use mlua::prelude::*;
+use trackershark_engine::{pcapng, LineKind, LineSplitter};
+
+/// How much of the file is read at a time.
+const BLOCK: usize = 65536;
+
+type FileRead = unsafe extern "C" fn(*mut c_void, c_uint, *mut c_void) -> c_int;
+
+/// libwiretap's `int file_read(void *buf, unsigned int count, FILE_T file)`, from this process.
+fn file_read() -> Option<FileRead> {
+    static FILE_READ: OnceLock<Option<FileRead>> = OnceLock::new();
+    *FILE_READ.get_or_init(|| {
+        if std::env::var_os("TRACKERSHARK_TEST_BIND_FAILURE").is_some_and(|v| !v.is_empty()) {
+            return None;
+        }
+        lookup_file_read()
+    })
+}
+
+#[cfg(unix)]
+fn lookup_file_read() -> Option<FileRead> {
+    let process = libloading::os::unix::Library::this();
+    // SAFETY: the declared type is the function's C signature in libwiretap 4.0–4.6; the pointer
+    // stays valid after the handle is dropped, as libwiretap stays loaded with Wireshark
+    unsafe { process.get::<FileRead>(b"file_read\0") }.ok().map(|f| *f)
+}
+
+#[cfg(not(unix))]
+fn lookup_file_read() -> Option<FileRead> {
+    None
+}
+
+/// The `FILE_T` a Lua `File` object (a reader's, not expired) reads from.
+///
+/// # Safety
+/// `userdata` must be the memory of a wslua `File` userdata (which holds a `struct _wslua_file *`).
+unsafe fn file_handle(userdata: *const c_void) -> Option<*mut c_void> {
+    // `expired` is a `gboolean` up to 4.0 and a `bool` after: its first byte (little-endian) says
+    #[repr(C)]
+    struct WsluaFile {
+        file: *mut c_void,
+        wdh: *mut c_void,
+        expired: u8,
+    }
+    if cfg!(target_endian = "big") {
+        return None;
+    }
+    if userdata.is_null() {
+        return None;
+    }
+    let file = *(userdata as *const *const WsluaFile);
+    if file.is_null() || !(*file).wdh.is_null() || (*file).expired != 0 || (*file).file.is_null() {
+        return None;
+    }
+    Some((*file).file)
+}
+
+const KINDS: [LineKind; 4] = [LineKind::Event, LineKind::Log, LineKind::Blank, LineKind::Garbage];
+
+/// The lines of the file being read, and the packet made of the current one.
+pub struct LineReader {
+    lines: LineSplitter,
+    /// The packet being put together: the frame header, then the line.
+    packet: Vec<u8>,
+    header_len: usize,
+    /// The names of the kinds of line, made once (a Lua string costs a protected call to make).
+    kind_names: [LuaString; 4],
+}
+
+impl LineReader {
+    pub fn new(lua: &Lua) -> LuaResult<LineReader> {
+        let name = |i: usize| lua.create_string(crate::kind_name(KINDS[i]));
+        let packet = pcapng::frame_header();
+        Ok(LineReader {
+            lines: LineSplitter::default(),
+            header_len: packet.len(),
+            packet,
+            kind_names: [name(0)?, name(1)?, name(2)?, name(3)?],
+        })
+    }
+
+    /// Reads the next block from a Lua `File`; false when it cannot be read here (the plugin
+    /// then reads it and calls `feed`).
+    ///
+    /// # Safety
+    /// `file` must be the memory of a wslua `File` userdata, used by nothing else meanwhile.
+    unsafe fn read_from(&mut self, file: *const c_void) -> bool {
+        let (Some(read), Some(handle)) = (file_read(), file_handle(file)) else { return false };
+        self.lines.fill(BLOCK, |room| {
+            // (a failed read ends the file, as for Lua's `File:read`: what was read stays)
+            usize::try_from(read(room.as_mut_ptr().cast(), room.len() as c_uint, handle)).ok()
+        });
+        true
+    }
+}
+
+impl LuaUserData for LineReader {
+    fn add_methods<M: LuaUserDataMethods<Self>>(methods: &mut M) {
+        // `feed(block)`: a block of the file, or nil at its end
+        methods.add_method_mut("feed", |_, reader, block: Option<LuaString>| {
+            reader.lines.feed(block.as_ref().map(|b| b.as_bytes()).as_deref());
+            Ok(())
+        });
+        // `read_from(file)`: reads the next block of the plugin's `File`; false when the plugin is
+        // to read it and `feed` it
+        methods.add_method_mut("read_from", |lua, reader, file: LuaValue| {
+            // SAFETY: the plugin passes the `File` its FileHandler's read routine was given
+            let read = unsafe { reader.read_from(file.to_pointer()) };
+            if read {
+                crate::count_native_read(lua);
+            }
+            Ok(read)
+        });
+        // `next()` → kind ("event", "log", "blank", "garbage"), offset, seconds and nanoseconds
+        // (or nil), and for a packet (an event or garbage) its bytes; nothing when more blocks
+        // are needed; false when the file is done
+        methods.add_method_mut("next", |lua, reader, ()| {
+            let LineReader { lines, packet, header_len, kind_names } = reader;
+            let Some((offset, line)) = lines.next_line() else {
+                return if lines.is_done() { false.into_lua_multi(lua) } else { ().into_lua_multi(lua) };
+            };
+            let info = crate::classify_line(lua, line);
+            let bytes = match info.kind {
+                LineKind::Log | LineKind::Blank => None,
+                LineKind::Event | LineKind::Garbage => {
+                    packet.truncate(*header_len);
+                    packet.extend_from_slice(line);
+                    Some(lua.create_string(&packet)?)
+                }
+            };
+            let (secs, nanos) = crate::time_parts(&info);
+            let kind = kind_names[KINDS.iter().position(|k| *k == info.kind).expect("every kind")].clone();
+            (kind, offset as f64, secs, nanos, bytes).into_lua_multi(lua)
+        });
+    }
+}
