@@ -7,12 +7,16 @@
 //! missing, or the `File` object is not laid out as `struct _wslua_file` (`{ FILE_T file;
 //! wtap_dumper *wdh; gboolean expired; }` from Wireshark 1.12 to 4.6), the plugin reads them in
 //! Lua and hands them over.
+//!
+//! A fault while classifying a line makes it a malformed packet; anything else that fails here is
+//! a Lua error, which Wireshark reports for the read routine.
 
 use std::ffi::{c_int, c_uint, c_void};
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::OnceLock;
 
 use mlua::prelude::*;
-use trackershark_engine::{pcapng, LineKind, LineSplitter};
+use trackershark_engine::{pcapng, LineInfo, LineKind, LineSplitter};
 
 /// How much of the file is read at a time.
 const BLOCK: usize = 65536;
@@ -132,7 +136,13 @@ impl LuaUserData for LineReader {
             let Some((offset, line)) = lines.next_line() else {
                 return if lines.is_done() { false.into_lua_multi(lua) } else { ().into_lua_multi(lua) };
             };
-            let info = crate::classify_line(lua, line);
+            // a fault while classifying makes the line a malformed packet: nothing is lost
+            let info = catch_unwind(AssertUnwindSafe(|| crate::classify_line(lua, line))).unwrap_or(LineInfo {
+                kind: LineKind::Garbage,
+                json_start: 0,
+                prefix: None,
+                time: None,
+            });
             let bytes = match info.kind {
                 LineKind::Log | LineKind::Blank => None,
                 LineKind::Event | LineKind::Garbage => {
