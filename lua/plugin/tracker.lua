@@ -171,6 +171,7 @@ end
 -- the postdissector, which runs after every packet's dissection, takes it back.
 local is_event = false
 
+-- (It returns nothing: Wireshark then counts the whole packet as taken.)
 function proto.dissector(tvb, pinfo, tree)
     local frame = pinfo.number
     is_event = true
@@ -181,7 +182,7 @@ function proto.dissector(tvb, pinfo, tree)
         if shown then
             show_columns(pinfo, protocol, info, src, src6, dst, dst6)
             if pkt then dissect_packet(pkt, pkt_dissector, pinfo, tree, tree) end
-            return tvb:len()
+            return
         end
     end
 
@@ -199,7 +200,7 @@ function proto.dissector(tvb, pinfo, tree)
         root:set_text("Tracker Event (JSON)")
         root:add_proto_expert_info(internal_error, err)
         pinfo.cols.info = err
-        return tvb:len()
+        return
     end
     show_columns(pinfo, r.proto, r.info, r.src, r.src6, r.dst, r.dst6)
     if r.label then root:set_text(r.label) end
@@ -214,7 +215,6 @@ function proto.dissector(tvb, pinfo, tree)
         end
     end
     if r.pkt then dissect_packet(r.pkt, r.pkt_dissector, pinfo, tree, root) end
-    return tvb:len()
 end
 
 ---------------------------------------------------------------------------------------------------
