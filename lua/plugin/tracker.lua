@@ -334,7 +334,7 @@ function reader.read_open(file, capture)
     capture.time_precision = wtap_tsprecs.NSEC
     capture.snapshot_length = 0
     capture.private_table = {
-        lines = engine.line_reader(), skipped_logs = 0, untimed = {}, last_secs = 0, last_nanos = 0,
+        lines = assert(engine.line_reader()), skipped_logs = 0, untimed = {}, last_secs = 0, last_nanos = 0,
     }
     return true
 end
