@@ -217,6 +217,7 @@ fn read_root(line: &[u8], start: usize, reading: Reading) -> Result<(&str, json:
     Ok((text, root))
 }
 
+/// The dissection of an event line whose JSON (`root`, in `text`) has been read.
 fn event_dissection(
     line: &[u8],
     text: &str,
