@@ -128,8 +128,15 @@ fn very_long_lines_are_read_whole() {
     );
     let text = format!("{line}\n{}", fs::read_to_string(samples_dir().join("syscall.json")).unwrap());
     home.write("long.json", text.as_bytes());
-    let got = rows(&home.tshark(&["-r", "long.json", "-T", "fields", "-e", "tracker.event_name", "-e", "frame.len"]));
-    assert_eq!(got.len(), 2);
-    assert_eq!(got[0], vec!["write".to_string(), (line.len() + 16).to_string()]);
-    assert_eq!(got[1][0], "openat");
+    // and with Windows line ends, read in order and read again at random (`-2`'s second pass):
+    // the same bytes, without the `\r`
+    home.write("long-crlf.json", text.replace('\n', "\r\n").as_bytes());
+    for args in [&["-r", "long.json"][..], &["-r", "long-crlf.json"], &["-2", "-r", "long-crlf.json"]] {
+        let mut args = args.to_vec();
+        args.extend(["-T", "fields", "-e", "tracker.event_name", "-e", "frame.len"]);
+        let got = rows(&home.tshark(&args));
+        assert_eq!(got.len(), 2, "{args:?}");
+        assert_eq!(got[0], vec!["write".to_string(), (line.len() + 16).to_string()], "{args:?}");
+        assert_eq!(got[1][0], "openat", "{args:?}");
+    }
 }
