@@ -267,6 +267,13 @@ impl LineSplitter {
         Some((offset, &self.buffer[start..start + len]))
     }
 
+    /// Starts over at `offset` in the file (random access): what was read is dropped.
+    pub fn restart(&mut self, offset: u64) {
+        *self = LineSplitter { buffer: std::mem::take(&mut self.buffer), ..LineSplitter::default() };
+        self.buffer.clear();
+        self.offset = offset;
+    }
+
     /// Every line was handed out and no more blocks will come.
     pub fn is_done(&self) -> bool {
         self.at_end && self.start == self.buffer.len()
@@ -313,6 +320,12 @@ mod tests {
         splitter.fill(8, |_| None);
         assert_eq!(splitter.next_line(), Some((2, &b"b"[..])));
         assert!(splitter.is_done());
+        // random access: a fresh start at an offset
+        splitter.restart(40);
+        assert_eq!(splitter.next_line(), None);
+        assert!(!splitter.is_done());
+        splitter.feed(Some(b"c\r\nd"));
+        assert_eq!(splitter.next_line(), Some((40, &b"c"[..])));
     }
 
     #[test]

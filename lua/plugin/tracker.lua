@@ -255,32 +255,6 @@ register_postdissector(context_proto)
 -- Each event line becomes one packet holding exactly the line's bytes behind an export header, so
 -- saving as pcapng is lossless and self-describing. Tracker's own log lines are skipped and counted.
 
-local frame_header = assert(engine.frame_header())
-
--- File:read("*l") returns at most 65535 bytes of a line; longer lines are read on in blocks.
--- `start`: the file position, where the line begins. (For random access: reading in order goes
--- through the engine's line reader.)
-local LINE_CAP = 65535
-local function read_line(file, start)
-    local line = file:read("*l")
-    if line == nil or #line < LINE_CAP then return line end
-    local parts, pos = {}, start
-    file:seek("set", start)
-    while true do
-        local block = file:read(65536)
-        if block == nil then break end
-        local nl = block:find("\n", 1, true)
-        if nl then
-            parts[#parts + 1] = block:sub(1, nl - 1)
-            file:seek("set", pos + nl)
-            break
-        end
-        parts[#parts + 1] = block
-        pos = pos + #block
-    end
-    return table.concat(parts)
-end
-
 local PACKET_RECORD = wtap_rec_types.PACKET
 local TIME_AND_LENGTH = wtap_presence_flags.TS + wtap_presence_flags.CAP_LEN
 -- `packet`: the frame header and the line
@@ -292,17 +266,24 @@ local function fill_frame(frame, packet, secs, nanos)
     frame.data = packet
 end
 
--- Reads on in blocks until a line that becomes a packet; returns its offset.
-local BLOCK = 65536
-local function next_record(file, capture, frame)
-    local state = capture.private_table
-    local lines = state.lines
+-- The next line of `lines` (see the module's LineReader), reading on in blocks of `block` bytes
+-- as needed: kind, offset, seconds, nanoseconds and the packet; false at the end of the file.
+local function next_line(lines, file, block)
     while true do
         local kind, offset, secs, nanos, packet = lines:next()
+        if kind ~= nil then return kind, offset, secs, nanos, packet end
+        if not lines:read_from(file, block) then lines:feed(file:read(block)) end
+    end
+end
+
+-- Reads on until a line that becomes a packet; returns its offset.
+local BLOCK, RANDOM_BLOCK = 65536, 4096  -- (a packet read again at random is one line)
+local function next_record(file, capture, frame)
+    local state = capture.private_table
+    while true do
+        local kind, offset, secs, nanos, packet = next_line(state.lines, file, BLOCK)
         if kind == false then return false end
-        if kind == nil then
-            if not lines:read_from(file) then lines:feed(file:read(BLOCK)) end
-        elseif kind == "log" then
+        if kind == "log" then
             state.skipped_logs = state.skipped_logs + 1
         elseif kind ~= "blank" then
             -- lines without a time keep the previous one, so the capture stays in order
@@ -334,7 +315,8 @@ function reader.read_open(file, capture)
     capture.time_precision = wtap_tsprecs.NSEC
     capture.snapshot_length = 0
     capture.private_table = {
-        lines = assert(engine.line_reader()), skipped_logs = 0, untimed = {}, last_secs = 0, last_nanos = 0,
+        lines = assert(engine.line_reader()), random = assert(engine.line_reader()),
+        skipped_logs = 0, untimed = {}, last_secs = 0, last_nanos = 0,
     }
     return true
 end
@@ -344,15 +326,16 @@ function reader.read(file, capture, frame)
 end
 
 function reader.seek_read(file, capture, frame, offset)
+    local state = capture.private_table
     file:seek("set", offset)
-    local line = read_line(file, offset)
-    if line == nil then return false end
-    local _, secs, nanos = engine.classify(line)
+    state.random:restart(offset)
+    local _, _, secs, nanos, packet = next_line(state.random, file, RANDOM_BLOCK)
+    if not packet then return false end
     if not secs then
-        local t = capture.private_table.untimed[offset] or { 0, 0 }
+        local t = state.untimed[offset] or { 0, 0 }
         secs, nanos = t[1], t[2]
     end
-    fill_frame(frame, frame_header .. line, secs, nanos)
+    fill_frame(frame, packet, secs, nanos)
     return true
 end
 

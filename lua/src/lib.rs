@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex};
 use mlua::prelude::*;
 use trackershark_engine::cache::DissectionCache;
 use trackershark_engine::{
-    self as engine, pcapng, Catalog, Columns, Dissection, ExpertKind, FieldId, FieldType, LineKind, Value,
+    self as engine, Catalog, Columns, Dissection, ExpertKind, FieldId, FieldType, LineKind, Value,
 };
 use trackershark_enrich::session::Session;
 
@@ -535,15 +535,6 @@ fn to_lua(lua: &Lua, d: &Dissection, pick: Pick) -> LuaResult<LuaTable> {
     Ok(r)
 }
 
-/// `classify(line)` → kind ("event", "log", "blank", "garbage"), seconds, nanoseconds (or nil).
-fn classify(lua: &Lua, line: LuaString) -> LuaResult<LuaMultiValue> {
-    guarded(lua, || {
-        let info = classify_line(lua, &line.as_bytes());
-        let (secs, nanos) = time_parts(&info);
-        Ok((kind_name(info.kind), secs, nanos))
-    })
-}
-
 /// What a line of the file is. When the last packet needed only its columns, the line's are read
 /// too and kept for its packet (see `columns`).
 fn classify_line(lua: &Lua, line: &[u8]) -> engine::LineInfo {
@@ -584,11 +575,6 @@ fn sniff(lua: &Lua, head: LuaString) -> LuaResult<LuaMultiValue> {
     guarded(lua, || Ok(engine::sniff(&head.as_bytes())))
 }
 
-/// `frame_header()` → the bytes that precede each event line in a packet.
-fn frame_header(lua: &Lua, _: ()) -> LuaResult<LuaMultiValue> {
-    guarded(lua, || lua.create_string(pcapng::frame_header()))
-}
-
 #[mlua::lua_module]
 fn trackershark_engine(lua: &Lua) -> LuaResult<LuaTable> {
     let m = lua.create_table()?;
@@ -598,10 +584,8 @@ fn trackershark_engine(lua: &Lua) -> LuaResult<LuaTable> {
     m.set("experts", lua.create_function(experts)?)?;
     m.set("columns", lua.create_function(columns)?)?;
     m.set("dissect", lua.create_function(dissect)?)?;
-    m.set("classify", lua.create_function(classify)?)?;
     m.set("line_reader", lua.create_function(line_reader)?)?;
     m.set("sniff", lua.create_function(sniff)?)?;
-    m.set("frame_header", lua.create_function(frame_header)?)?;
     m.set("open_enrichers", lua.create_function(open_enrichers)?)?;
     m.set("context", lua.create_function(context)?)?;
     m.set("use_native_tree", lua.create_function(use_native_tree)?)?;

@@ -18,9 +18,6 @@ use std::sync::OnceLock;
 use mlua::prelude::*;
 use trackershark_engine::{pcapng, LineInfo, LineKind, LineSplitter};
 
-/// How much of the file is read at a time.
-const BLOCK: usize = 65536;
-
 type FileRead = unsafe extern "C" fn(*mut c_void, c_uint, *mut c_void) -> c_int;
 
 /// libwiretap's `int file_read(void *buf, unsigned int count, FILE_T file)`, from this process.
@@ -96,14 +93,14 @@ impl LineReader {
         })
     }
 
-    /// Reads the next block from a Lua `File`; false when it cannot be read here (the plugin
-    /// then reads it and calls `feed`).
+    /// Reads the next block (of up to `size` bytes) from a Lua `File`; false when it cannot be
+    /// read here (the plugin then reads it and calls `feed`).
     ///
     /// # Safety
     /// `file` must be the memory of a wslua `File` userdata, used by nothing else meanwhile.
-    unsafe fn read_from(&mut self, file: *const c_void) -> bool {
+    unsafe fn read_from(&mut self, file: *const c_void, size: usize) -> bool {
         let (Some(read), Some(handle)) = (file_read(), file_handle(file)) else { return false };
-        self.lines.fill(BLOCK, |room| {
+        self.lines.fill(size, |room| {
             // (a failed read ends the file, as for Lua's `File:read`: what was read stays)
             usize::try_from(read(room.as_mut_ptr().cast(), room.len() as c_uint, handle)).ok()
         });
@@ -118,11 +115,16 @@ impl LuaUserData for LineReader {
             reader.lines.feed(block.as_ref().map(|b| b.as_bytes()).as_deref());
             Ok(())
         });
-        // `read_from(file)`: reads the next block of the plugin's `File`; false when the plugin is
-        // to read it and `feed` it
-        methods.add_method_mut("read_from", |lua, reader, file: LuaValue| {
+        // `restart(offset)`: random access; the next block read is the file's at `offset`
+        methods.add_method_mut("restart", |_, reader, offset: u64| {
+            reader.lines.restart(offset);
+            Ok(())
+        });
+        // `read_from(file, size)`: reads the next block of the plugin's `File`; false when the
+        // plugin is to read it and `feed` it
+        methods.add_method_mut("read_from", |lua, reader, (file, size): (LuaValue, usize)| {
             // SAFETY: the plugin passes the `File` its FileHandler's read routine was given
-            let read = unsafe { reader.read_from(file.to_pointer()) };
+            let read = unsafe { reader.read_from(file.to_pointer(), size) };
             if read {
                 crate::count_native_read(lua);
             }
