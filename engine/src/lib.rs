@@ -12,6 +12,7 @@ pub mod model;
 pub mod network;
 pub mod pcapng;
 pub mod plugin_input;
+pub mod reading;
 pub mod schema;
 pub mod structs;
 pub mod tree;
