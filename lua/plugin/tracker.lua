@@ -315,7 +315,7 @@ function reader.read_open(file, capture)
     capture.time_precision = wtap_tsprecs.NSEC
     capture.snapshot_length = 0
     capture.private_table = {
-        lines = assert(engine.line_reader()), random = assert(engine.line_reader()),
+        lines = assert(engine.line_reader(true)), random = assert(engine.line_reader(false)),
         skipped_logs = 0, untimed = {}, last_secs = 0, last_nanos = 0,
     }
     return true

@@ -18,6 +18,7 @@ use trackershark_engine::cache::DissectionCache;
 use trackershark_engine::{
     self as engine, Catalog, Columns, Dissection, ExpertKind, FieldId, FieldType, LineKind, Value,
 };
+use trackershark_engine::reading::{Ahead, Hint, LogReader, Want};
 use trackershark_enrich::session::Session;
 
 /// Dissecting an event makes many small allocations; mimalloc serves them faster than the C
@@ -80,11 +81,11 @@ struct State {
     recent: Recent,
     /// Packets of which only the columns were worked out.
     columns_only: u64,
-    /// Whether the last packet needed only its columns: the file reader then reads the columns of
-    /// the next line as it classifies it (one reading of the line for both).
-    columns_next: bool,
-    /// The line the file reader read last, with its columns when it read them.
-    read_ahead: Option<(Vec<u8>, Columns)>,
+    /// What the last packet needed (its columns, or its dissection): the file readers work it out
+    /// of the next lines as they read them (`engine::reading`).
+    hint: Hint,
+    /// The line the file reader gave last, with what it worked out of it.
+    read_ahead: Option<(Vec<u8>, Ahead)>,
     /// Packets whose columns came from the file reader's reading.
     columns_from_reader: u64,
     /// Blocks the file reader read with libwiretap rather than in Lua.
@@ -94,12 +95,12 @@ struct State {
 fn with_state<R>(lua: &Lua, f: impl FnOnce(&mut State) -> R) -> R {
     if lua.app_data_ref::<State>().is_none() {
         let writer = TreeWriter::Lua("not requested by the plugin".into());
-        let recent = Recent { cache: DissectionCache::new(CACHE_SLOTS), last: None };
+        let recent = Recent { cache: DissectionCache::new(CACHE_SLOTS), last: None, from_reader: 0 };
         lua.set_app_data(State {
             writer,
             recent,
             columns_only: 0,
-            columns_next: true,
+            hint: Hint::new(Want::Columns),
             read_ahead: None,
             columns_from_reader: 0,
             native_reads: 0,
@@ -204,7 +205,8 @@ fn dissect(
                         // SAFETY: the packet being dissected (its bytes live through this call)
                         None => unsafe { tree.packet_bytes(&target) },
                     };
-                    let d = state.recent.dissection(frame, bytes);
+                    let ahead = dissection_read_ahead(&mut state.read_ahead, bytes);
+                    let d = state.recent.dissection(frame, bytes, ahead);
                     // SAFETY: as above
                     let r = match unsafe { tree.write(&d, &target) } {
                         Some(mirrors) => to_lua(lua, &d, Pick::Only(&mirrors)),
@@ -217,7 +219,9 @@ fn dissect(
             let Some(line) = line else {
                 return Ok(LuaValue::Boolean(false));
             };
-            let d = state.recent.dissection(frame, &line.as_bytes());
+            let line = line.as_bytes();
+            let ahead = dissection_read_ahead(&mut state.read_ahead, &line);
+            let d = state.recent.dissection(frame, &line, ahead);
             to_lua(lua, &d, Pick::From(1)).map(LuaValue::Table)
         })
     })
@@ -234,18 +238,23 @@ fn columns(lua: &Lua, (tree, tvb, pinfo, frame): (LuaValue, LuaValue, LuaValue, 
         with_state(lua, |state| {
             #[cfg(unix)]
             if !enrichers_loaded() {
-                let State { writer, columns_only, columns_next, read_ahead, columns_from_reader, .. } = state;
+                let State { writer, columns_only, hint, read_ahead, columns_from_reader, .. } = state;
                 if let Some((native, target)) = native_target(writer, &tree, &tvb, &pinfo) {
                     // SAFETY: the objects of the packet being dissected
                     if !unsafe { native.items_wanted(&target) } {
                         *columns_only += 1;
-                        *columns_next = true;
+                        hint.set(Want::Columns);
                         // SAFETY: as above
                         let line = unsafe { native.packet_bytes(&target) };
                         let read = read_ahead.take().filter(|(read, _)| read == line);
-                        *columns_from_reader += read.is_some() as u64;
+                        let columns = match read.map(|(_, ahead)| ahead) {
+                            Some(Ahead::Columns(columns)) => Some(columns),
+                            Some(Ahead::Dissection(d)) => Some(d.columns()),
+                            _ => None,
+                        };
+                        *columns_from_reader += columns.is_some() as u64;
                         let Columns { protocol, info, addresses: [src, dst], packet } =
-                            read.map_or_else(|| engine::columns(line), |(_, columns)| columns);
+                            columns.unwrap_or_else(|| engine::columns(line));
                         let set = unsafe { native.set_columns(&target, frame, protocol, &info) };
                         let (protocol, info) = if set { (None, None) } else { (Some(protocol), Some(info)) };
                         let split =
@@ -260,7 +269,7 @@ fn columns(lua: &Lua, (tree, tvb, pinfo, frame): (LuaValue, LuaValue, LuaValue, 
                 }
             }
             let _ = (&tree, &tvb, &pinfo);
-            state.columns_next = false;
+            state.hint.set(Want::Dissection);
             false.into_lua_multi(lua)
         })
     })
@@ -296,16 +305,27 @@ struct Recent {
     cache: DissectionCache,
     /// The last one, for taps that run after the dissector (`event_of`).
     last: Option<(u32, Arc<Dissection>)>,
+    /// Dissections the file reader did as it read the line.
+    from_reader: u64,
+}
+
+/// The dissection the file reader did of `line`, if it did.
+fn dissection_read_ahead(read_ahead: &mut Option<(Vec<u8>, Ahead)>, line: &[u8]) -> Option<Dissection> {
+    match read_ahead.take_if(|(read, _)| read == line) {
+        Some((_, Ahead::Dissection(d))) => Some(d),
+        _ => None,
+    }
 }
 
 impl Recent {
     /// The dissection of a line, enriched; served from the cache when this frame was dissected
-    /// from the same line under the same enricher rules.
-    fn dissection(&mut self, frame: Option<u32>, line: &[u8]) -> Arc<Dissection> {
+    /// from the same line under the same enricher rules; `ahead` is the file reader's, if any.
+    fn dissection(&mut self, frame: Option<u32>, line: &[u8], ahead: Option<Dissection>) -> Arc<Dissection> {
         let generation = enrichment_state();
         let cached = frame.and_then(|frame| self.cache.get(frame, generation, line));
         let d = cached.unwrap_or_else(|| {
-            let mut d = engine::dissect(line);
+            self.from_reader += ahead.is_some() as u64;
+            let mut d = ahead.unwrap_or_else(|| engine::dissect(line));
             enrich(&mut d, line);
             let d = Arc::new(d);
             if let Some(frame) = frame {
@@ -418,12 +438,13 @@ fn event_of(lua: &Lua, frame: u32) -> LuaResult<LuaMultiValue> {
 }
 
 /// `cache_stats()` → hits, misses of the dissection cache, how many packets needed only their
-/// columns (no dissection to cache), of those how many had them read by the file reader, and how
-/// many blocks the file reader read with libwiretap.
+/// columns (no dissection to cache), of those how many had them read by the file reader, how
+/// many blocks the file reader read with libwiretap, and how many dissections it did as it read.
 fn cache_stats(lua: &Lua, _: ()) -> LuaResult<LuaMultiValue> {
     guarded(lua, || {
         Ok(with_state(lua, |s| {
-            (s.recent.cache.hits, s.recent.cache.misses, s.columns_only, s.columns_from_reader, s.native_reads)
+            let cache = &s.recent.cache;
+            (cache.hits, cache.misses, s.columns_only, s.columns_from_reader, s.native_reads, s.recent.from_reader)
         }))
     })
 }
@@ -535,17 +556,15 @@ fn to_lua(lua: &Lua, d: &Dissection, pick: Pick) -> LuaResult<LuaTable> {
     Ok(r)
 }
 
-/// What a line of the file is. When the last packet needed only its columns, the line's are read
-/// too and kept for its packet (see `columns`).
-fn classify_line(lua: &Lua, line: &[u8]) -> engine::LineInfo {
+/// Keeps what the file reader worked out of the line it gives, for the line's packet (see
+/// `columns` and `dissect`).
+fn keep_read_ahead(lua: &Lua, line: &[u8], ahead: Ahead) {
     with_state(lua, |state| {
-        if !state.columns_next || enrichers_loaded() {
-            return engine::classify(line);
+        state.read_ahead = match ahead {
+            Ahead::Nothing => None,
+            ahead => Some((line.to_vec(), ahead)),
         }
-        let (info, columns) = engine::classify_and_columns(line);
-        state.read_ahead = columns.map(|c| (line.to_vec(), c));
-        info
-    })
+    });
 }
 
 fn kind_name(kind: LineKind) -> &'static str {
@@ -565,9 +584,14 @@ fn time_parts(info: &engine::LineInfo) -> (Option<f64>, Option<f64>) {
     }
 }
 
-/// `line_reader()` → a `LineReader` for the file reader (see `reader.rs`).
-fn line_reader(lua: &Lua, _: ()) -> LuaResult<LuaMultiValue> {
-    guarded(lua, || lua.create_userdata(reader::LineReader::new(lua)?))
+/// `line_reader(sequential)` → a `LineReader` for the file reader (see `reader.rs`); a sequential
+/// one reads ahead on a thread of its own where it can, the other reads in place.
+fn line_reader(lua: &Lua, sequential: Option<bool>) -> LuaResult<LuaMultiValue> {
+    guarded(lua, || {
+        let hint = with_state(lua, |state| state.hint.clone());
+        let lines = if sequential == Some(true) { LogReader::ahead(hint) } else { LogReader::in_place(hint) };
+        lua.create_userdata(reader::LineReader::new(lua, lines)?)
+    })
 }
 
 /// `sniff(head)` → whether the start of a file is a Tracker JSON-lines log.

@@ -8,15 +8,17 @@
 //! wtap_dumper *wdh; gboolean expired; }` from Wireshark 1.12 to 4.6), the plugin reads them in
 //! Lua and hands them over.
 //!
-//! A fault while classifying a line makes it a malformed packet; anything else that fails here is
-//! a Lua error, which Wireshark reports for the read routine.
+//! The lines are read by `engine::reading::LogReader`: the sequential reader's on a thread of its
+//! own, a few blocks ahead, together with what the dissector will want of them (kept for the
+//! line's packet by `keep_read_ahead`). A fault while reading a line makes it a malformed packet;
+//! anything else that fails here is a Lua error, which Wireshark reports for the read routine.
 
 use std::ffi::{c_int, c_uint, c_void};
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::OnceLock;
 
 use mlua::prelude::*;
-use trackershark_engine::{pcapng, LineInfo, LineKind, LineSplitter};
+use trackershark_engine::reading::{LogReader, Next};
+use trackershark_engine::{pcapng, LineKind};
 
 type FileRead = unsafe extern "C" fn(*mut c_void, c_uint, *mut c_void) -> c_int;
 
@@ -73,7 +75,7 @@ const KINDS: [LineKind; 4] = [LineKind::Event, LineKind::Log, LineKind::Blank, L
 
 /// The lines of the file being read, and the packet made of the current one.
 pub struct LineReader {
-    lines: LineSplitter,
+    lines: LogReader,
     /// The packet being put together: the frame header, then the line.
     packet: Vec<u8>,
     header_len: usize,
@@ -82,11 +84,11 @@ pub struct LineReader {
 }
 
 impl LineReader {
-    pub fn new(lua: &Lua) -> LuaResult<LineReader> {
+    pub fn new(lua: &Lua, lines: LogReader) -> LuaResult<LineReader> {
         let name = |i: usize| lua.create_string(crate::kind_name(KINDS[i]));
         let packet = pcapng::frame_header();
         Ok(LineReader {
-            lines: LineSplitter::default(),
+            lines,
             header_len: packet.len(),
             packet,
             kind_names: [name(0)?, name(1)?, name(2)?, name(3)?],
@@ -135,16 +137,12 @@ impl LuaUserData for LineReader {
         // are needed; false when the file is done
         methods.add_method_mut("next", |lua, reader, ()| {
             let LineReader { lines, packet, header_len, kind_names } = reader;
-            let Some((offset, line)) = lines.next_line() else {
-                return if lines.is_done() { false.into_lua_multi(lua) } else { ().into_lua_multi(lua) };
+            let (offset, line, info, ahead) = match lines.next().map_err(LuaError::runtime)? {
+                Next::Line { offset, line, info, ahead } => (offset, line, info, ahead),
+                Next::More => return ().into_lua_multi(lua),
+                Next::Done => return false.into_lua_multi(lua),
             };
-            // a fault while classifying makes the line a malformed packet: nothing is lost
-            let info = catch_unwind(AssertUnwindSafe(|| crate::classify_line(lua, line))).unwrap_or(LineInfo {
-                kind: LineKind::Garbage,
-                json_start: 0,
-                prefix: None,
-                time: None,
-            });
+            crate::keep_read_ahead(lua, line, ahead);
             let bytes = match info.kind {
                 LineKind::Log | LineKind::Blank => None,
                 LineKind::Event | LineKind::Garbage => {

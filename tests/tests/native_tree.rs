@@ -174,6 +174,74 @@ fn the_packet_list_alone_needs_only_the_columns_and_shows_the_same() {
     assert!(compared >= 20, "only {compared} files had Tracker frames");
 }
 
+/// Prints what the file reader worked out of the lines it read.
+const READ_AHEAD_PROBE: &str = r#"
+local engine = package.loaded["trackershark_engine"]
+local tap = Listener.new("frame")
+function tap.draw()
+    local _, _, columns_only, from_reader, _, dissected_by_reader = engine.cache_stats()
+    print(string.format("columns_only=%d from_reader=%d dissected_by_reader=%d",
+        columns_only, from_reader, dissected_by_reader))
+end
+"#;
+
+/// The file reader reads a few blocks ahead of the dissector on a thread of its own and works out
+/// what the last packet needed (its columns, or its whole dissection) of each line it reads: the
+/// packets take it from there, and show exactly what reading in place (`TRACKERSHARK_READ_AHEAD=off`)
+/// shows. A capture stopped midway ends the reading thread.
+#[test]
+fn the_file_reader_reads_ahead_on_a_thread_of_its_own_and_shows_the_same() {
+    let (home, probe, _) = with_probe(READ_AHEAD_PROBE);
+    // a log of many 64 KiB blocks: the samples' lines over and over, with log, blank and bad lines
+    let mut text = Vec::new();
+    while text.len() < 1_500_000 {
+        for sample in ["events.json", "exec.json", "k8s.json", "enrich.json"] {
+            text.extend(std::fs::read(samples_dir().join(sample)).expect("sample"));
+            text.extend_from_slice(b"{\"level\":\"info\",\"msg\":\"ready\"}\n\r\nnot json\n");
+        }
+    }
+    let big = home.visible(&home.write("big.json", &text));
+    let in_place = [("TRACKERSHARK_READ_AHEAD", "off")];
+    let tshark_in_place = |args: &[&str]| {
+        let out = home.run_with_env("tshark", args, &in_place);
+        assert!(out.status.success(), "{}", stderr(&out));
+        stdout(&out)
+    };
+    for args in [
+        vec!["-r", big.as_str()],
+        vec!["-r", big.as_str(), "-V"],
+        vec!["-r", big.as_str(), "-T", "fields", "-e", "tracker.event_name", "-e", "tracker.args.pathname"],
+        vec!["-r", big.as_str(), "-2", "-Y", "tracker.process.pid > 1"],
+    ] {
+        let ahead = home.tshark(&args);
+        same(&ahead, &tshark_in_place(&args), &format!("read ahead and in place: {args:?}"));
+    }
+
+    let n = home.tshark(&["-r", &big]).lines().count();
+    // (the bad lines are packets too, without an event to read ahead)
+    let events = n - text.windows(8).filter(|w| w == b"not json").count();
+    assert!(events > 1000, "{events} events");
+    let counts = |out: String| out.lines().find(|l| l.starts_with("columns_only=")).unwrap_or_default().to_string();
+    // the packet list: every packet's columns come from the reader's reading
+    let plain = ["-r", big.as_str(), "-q", "-X", probe.as_str()];
+    let want = format!("columns_only={n} from_reader={events} dissected_by_reader=0");
+    assert_eq!(counts(home.tshark(&plain)), want);
+    assert_eq!(counts(tshark_in_place(&plain)), want);
+    // full trees: reading in place, every packet after the first (read before any packet said what
+    // it needed); reading ahead, all but the lines of the blocks read before the first packet said
+    let shown = ["-r", big.as_str(), "-V", "-X", probe.as_str()];
+    let want = format!("columns_only=0 from_reader=0 dissected_by_reader={}", events - 1);
+    assert_eq!(counts(tshark_in_place(&shown)), want);
+    let read_ahead = counts(home.tshark(&shown));
+    let dissected: usize = read_ahead.rsplit('=').next().and_then(|v| v.parse().ok()).expect(&read_ahead);
+    let lines_per_block = n * 65536 / text.len();
+    assert!(dissected >= events - 4 * lines_per_block && dissected < events, "{read_ahead} of {events} events");
+
+    // stopped after a few packets, with blocks still on their way
+    let first = home.tshark(&["-r", &big, "-c", "3"]);
+    assert_eq!(first.lines().count(), 3, "{first}");
+}
+
 /// Where Wireshark's objects cannot be bound at the first packet (a Wireshark whose Lua objects
 /// are laid out differently), the plugin says so once, walks every event in Lua and reads the file
 /// in Lua: the same packet list and tree as the native writer's.
