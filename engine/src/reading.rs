@@ -126,7 +126,10 @@ struct Batch {
 }
 
 impl LogReader {
-    /// Reads in the caller's thread, when asked: for random access.
+    /// Reads in the caller's thread, when asked: for random access. It works out the columns the
+    /// hint asks for (one reading of the line for its kind and its columns), but no dissection: in
+    /// place that costs what the dissector's own would, and a packet read again (a click, `tshark
+    /// -2`'s second pass) usually has its dissection in the dissector's cache.
     pub fn in_place(hint: Hint) -> LogReader {
         LogReader { source: Source::InPlace(LineSplitter::default()), hint }
     }
@@ -136,14 +139,18 @@ impl LogReader {
     pub fn ahead(hint: Hint) -> LogReader {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let allowed = std::env::var("TRACKERSHARK_READ_AHEAD").map_or(true, |v| v != "off");
-        match (cores > 1 && allowed).then(|| Worker::start(hint.clone())).flatten() {
-            Some(worker) => LogReader { source: Source::Ahead(worker), hint },
-            None => LogReader::in_place(hint),
-        }
+        let threaded = (cores > 1 && allowed).then(|| LogReader::threaded(hint.clone())).flatten();
+        threaded.unwrap_or_else(|| LogReader::in_place(hint))
+    }
+
+    /// Reads ahead on a thread of its own; `None` when no thread can be started.
+    fn threaded(hint: Hint) -> Option<LogReader> {
+        Some(LogReader { source: Source::Ahead(Worker::start(hint.clone())?), hint })
     }
 
     /// Whether lines are read on a thread of their own.
-    pub fn reads_ahead(&self) -> bool {
+    #[cfg(test)]
+    fn reads_ahead(&self) -> bool {
         matches!(self.source, Source::Ahead(_))
     }
 
@@ -187,7 +194,11 @@ impl LogReader {
             Source::InPlace(lines) => Ok(if lines.is_done() {
                 Next::Done
             } else if let Some((offset, line)) = lines.next_line() {
-                let (info, ahead) = read_line(line, self.hint.get());
+                let want = match self.hint.get() {
+                    Want::Dissection => Want::Kind,
+                    want => want,
+                };
+                let (info, ahead) = read_line(line, want);
                 Next::Line { offset, line, info, ahead }
             } else {
                 Next::More
@@ -325,14 +336,21 @@ mod tests {
             let in_place = read_all(LogReader::in_place(Hint::new(want)), &text, 4096);
             assert_eq!(in_place.len(), 300 + 6 * 3 + 1);
             assert!(in_place.iter().any(|l| l.2 == LineKind::Log) && in_place.iter().any(|l| l.2 == LineKind::Garbage));
-            for size in [7, 100, 4096, 65536] {
-                let reader = LogReader::ahead(Hint::new(want));
-                assert!(reader.reads_ahead(), "this machine has more than one core");
-                assert_eq!(read_all(reader, &text, size), in_place, "{want:?}, blocks of {size}");
+            // what the thread works out: in place, the same but no dissection
+            let mut expected = in_place.clone();
+            for (_, line, kind, ahead) in &mut expected {
+                if want == Want::Dissection && *kind == LineKind::Event {
+                    assert_eq!(*ahead, "", "no dissection in place");
+                    *ahead = crate::dissect(line).info;
+                }
             }
-            let events = in_place.iter().filter(|l| l.2 == LineKind::Event);
+            for size in [7, 100, 4096, 65536] {
+                let reader = LogReader::threaded(Hint::new(want)).expect("a reading thread");
+                assert_eq!(read_all(reader, &text, size), expected, "{want:?}, blocks of {size}");
+            }
+            let events = expected.iter().filter(|l| l.2 == LineKind::Event);
             match want {
-                Want::Kind => assert!(in_place.iter().all(|l| l.3.is_empty())),
+                Want::Kind => assert!(expected.iter().all(|l| l.3.is_empty())),
                 _ => assert!(events.clone().all(|l| l.3.starts_with("openat: pathname=") || l.3 == "last")),
             }
         }
@@ -349,22 +367,22 @@ mod tests {
         assert_eq!(c.info, "b");
         assert!(matches!(reader.next(), Ok(Next::More)));
 
-        let mut reader = LogReader::ahead(Hint::new(Want::Dissection));
+        let mut reader = LogReader::threaded(Hint::new(Want::Dissection)).expect("a reading thread");
         reader.feed(Some(b"x\n{\"eventName\":\"c\",\"timestamp\":3}\n"));
         reader.restart(2);
         assert!(!reader.reads_ahead());
         assert!(matches!(reader.next(), Ok(Next::More)));
         reader.feed(Some(b"{\"eventName\":\"c\",\"timestamp\":3}"));
         reader.feed(None);
-        let Ok(Next::Line { offset: 2, ahead: Ahead::Dissection(d), .. }) = reader.next() else { panic!("in place") };
-        assert_eq!(d.info, "c");
+        let Ok(Next::Line { offset: 2, info, ahead: Ahead::Nothing, .. }) = reader.next() else { panic!("in place") };
+        assert_eq!(info.kind, LineKind::Event);
         assert!(matches!(reader.next(), Ok(Next::Done)));
     }
 
     #[test]
     fn a_reader_dropped_midway_ends_its_thread() {
         let text = sample_log();
-        let mut reader = LogReader::ahead(Hint::new(Want::Dissection));
+        let mut reader = LogReader::threaded(Hint::new(Want::Dissection)).expect("a reading thread");
         for block in text.chunks(512).take(BLOCKS_AHEAD) {
             reader.feed(Some(block));
         }
