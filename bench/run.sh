@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # The performance benchmark, in one run, as ratios:
-#   ours   — the Trackershark plugin (engine module; also a row with the default enrichers)
+#   ours   — the Trackershark plugin (engine module; also a row with the default enrichers, and
+#            one reading the file in place: TRACKERSHARK_READ_AHEAD=off, no reading thread)
 #   floor  — tshark reading the same file with a no-op Lua dissector (bench/lua/floor)
 #   purelua — a plain pure-Lua JSON dissector showing a similar tree (bench/lua/purelua)
 # for `tshark -r`, `-r -V`, `-Y <arg filter>`, `-T fields`, `-T json`, `-z tracker,counts`, the
-# pcapng version of the file, peak RSS of each, and tshark start-up with and without the plugin.
+# pcapng version of the file, CPU time and peak RSS of each, and tshark start-up with and without
+# the plugin.
 # Also engine-only figures: parse+type throughput, CLI convert throughput, WASM overhead per event.
 #
 #   bash bench/run.sh [N]        N events (default 100000); writes the table into bench/README.md
@@ -47,17 +49,21 @@ cp bench/lua/purelua/purelua.lua "$work/purelua/.local/lib/wireshark/plugins/"
 as_user "$work/ours" "$bin" install --without-enrichers --module-dir "$repo/target/release" >/dev/null
 as_user "$work/enriched" "$bin" install --module-dir "$repo/target/release" >/dev/null
 
-# measure HOME ARGS… → "seconds peak-MiB" (output discarded; a failure stops the run)
+# measure HOME ARGS… → "seconds peak-MiB CPU-seconds" (output discarded; a failure stops the run);
+# HOME `inplace` is ours reading the file without its reading thread
 measure() {
-    local home=$1; shift
-    (cd "$work" && as_user "$work/$home" /usr/bin/time -f "%e %M" -o "$work/time.out" tshark "$@" >/dev/null 2>"$work/err.out") \
-        || { echo "tshark $* failed for $home:" >&2; cat "$work/err.out" >&2; exit 1; }
-    awk '{ printf "%s %d\n", $1, $2 / 1024 }' "$work/time.out"
+    local home=$1 env=(); shift
+    [ "$home" = inplace ] && home=ours env=(TRACKERSHARK_READ_AHEAD=off)
+    (cd "$work" && as_user "$work/$home" env "${env[@]}" /usr/bin/time -f "%e %M %U %S" -o "$work/time.out" tshark "$@" \
+        >/dev/null 2>"$work/err.out") || { echo "tshark $* failed for $home:" >&2; cat "$work/err.out" >&2; exit 1; }
+    awk '{ printf "%s %d %.2f\n", $1, $2 / 1024, $3 + $4 }' "$work/time.out"
 }
 
 declare -A filter=([ours]='tracker.args.pathname contains "etc"' [enriched]='tracker.args.pathname contains "etc"'
+                   [inplace]='tracker.args.pathname contains "etc"'
                    [purelua]='purelua.arg contains "etc"' [floor]='frame contains "etc"')
-declare -A fields=([ours]=tracker.event_name [enriched]=tracker.event_name [purelua]=purelua.event_name [floor]=frame.number)
+declare -A fields=([ours]=tracker.event_name [enriched]=tracker.event_name [inplace]=tracker.event_name
+                   [purelua]=purelua.event_name [floor]=frame.number)
 modes=("-r" "-r -V" "-Y filter" "-T fields" "-T json" "-z counts" "pcapng -r")
 run_mode() { # PLUGIN MODE
     local p=$1 mode=$2
@@ -67,13 +73,13 @@ run_mode() { # PLUGIN MODE
         "-Y filter") measure "$p" -r events.json -Y "${filter[$p]}" ;;
         "-T fields") measure "$p" -r events.json -T fields -e frame.number -e "${fields[$p]}" ;;
         "-T json") measure "$p" -r events.json -T json ;;
-        "-z counts") if [[ $p == ours || $p == enriched ]]; then measure "$p" -q -r events.json -z tracker,counts; else echo "— —"; fi ;;
+        "-z counts") if [[ $p == ours || $p == enriched || $p == inplace ]]; then measure "$p" -q -r events.json -z tracker,counts; else echo "— — —"; fi ;;
         "pcapng -r") measure "$p" -r events.pcapng ;;
     esac
 }
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == "—" || a == "—" || b == 0) print "—"; else printf "%.2f×", a / b }'; }
-cell() { [ "$1" = "—" ] && echo "—" || echo "$1 s / $2 MiB"; }
+cell() { [ "$1" = "—" ] && echo "—" || echo "$1 s / $3 s / $2 MiB"; } # time, CPU, peak RSS
 
 # first runs compile the enrichers into the user's cache: not part of what is measured; the inputs
 # are read once so that no plugin's first run pays for reading them from disk
@@ -82,20 +88,20 @@ cat "$work/events.json" "$work/events.pcapng" >/dev/null
 
 rows=()
 for mode in "${modes[@]}"; do
-    declare -A t=() m=()
-    for p in ours enriched floor purelua; do
-        # the two sides of the main ratio: best of 3 runs (this machine's timings vary run to run)
-        runs=1; [[ $p == ours || $p == floor ]] && runs=3
+    declare -A t=() m=() c=()
+    for p in ours inplace enriched floor purelua; do
+        # the sides of the main ratios: best of 3 runs (this machine's timings vary run to run)
+        runs=1; [[ $p == ours || $p == inplace || $p == floor ]] && runs=3
         t[$p]=""
         for ((k = 0; k < runs; k++)); do
             out=$(run_mode "$p" "$mode") || exit 1
-            read -r secs rss <<< "$out"
+            read -r secs rss cpu <<< "$out"
             if [ -z "${t[$p]}" ] || [ "$secs" = "—" ] || awk -v a="$secs" -v b="${t[$p]}" 'BEGIN { exit !(a < b) }'; then
-                t[$p]=$secs; m[$p]=$rss
+                t[$p]=$secs; m[$p]=$rss; c[$p]=$cpu
             fi
         done
     done
-    line="| \`$mode\` | $(cell "${t[ours]}" "${m[ours]}") | $(cell "${t[enriched]}" "${m[enriched]}") | $(cell "${t[floor]}" "${m[floor]}") | $(cell "${t[purelua]}" "${m[purelua]}") | $(ratio "${t[ours]}" "${t[floor]}") | $(ratio "${t[ours]}" "${t[purelua]}") |"
+    line="| \`$mode\` | $(cell "${t[ours]}" "${m[ours]}" "${c[ours]}") | $(cell "${t[inplace]}" "${m[inplace]}" "${c[inplace]}") | $(cell "${t[enriched]}" "${m[enriched]}" "${c[enriched]}") | $(cell "${t[floor]}" "${m[floor]}" "${c[floor]}") | $(cell "${t[purelua]}" "${m[purelua]}" "${c[purelua]}") | $(ratio "${t[ours]}" "${t[floor]}") | $(ratio "${t[ours]}" "${t[purelua]}") | $(ratio "${c[ours]}" "${c[floor]}") | $(ratio "${t[inplace]}" "${t[floor]}") |"
     echo "$line"
     rows+=("$line")
 done
@@ -131,8 +137,10 @@ echo "$wasm_line"
 table=$(
     echo "Run of $(date -u +%Y-%m-%d): $n events ($mb MB), $(tshark -v 2>/dev/null | head -1), $(nproc) cores, $(uname -m)."
     echo
-    echo "| tshark | ours (time / peak RSS) | ours + default enrichers | floor (no-op Lua) | pure-Lua dissector | ours ÷ floor | ours ÷ pure Lua |"
-    echo "| --- | --- | --- | --- | --- | --- | --- |"
+    echo "Cells: wall time / CPU time (user + system) / peak RSS. Ours reads the file on a thread of its own; \"in place\" is ours without it (\`TRACKERSHARK_READ_AHEAD=off\`, as on a single core)."
+    echo
+    echo "| tshark | ours | ours, read in place | ours + default enrichers | floor (no-op Lua) | pure-Lua dissector | ours ÷ floor | ours ÷ pure Lua | CPU: ours ÷ floor | in place ÷ floor |"
+    echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
     printf '%s\n' "${rows[@]}"
     echo
     echo "- $startup_line"
