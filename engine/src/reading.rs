@@ -56,7 +56,7 @@ impl Hint {
 pub enum Ahead {
     Nothing,
     Columns(Columns),
-    Dissection(Dissection),
+    Dissection(Box<Dissection>),
 }
 
 /// A line's kind and what `want` asks of it, in one reading where that is enough. A fault makes
@@ -71,19 +71,18 @@ pub fn read_line(line: &[u8], want: Want) -> (LineInfo, Ahead) {
         Want::Dissection => {
             let info = crate::classify(line);
             let ahead = match info.kind {
-                LineKind::Event => Ahead::Dissection(crate::dissect(line)),
+                LineKind::Event => Ahead::Dissection(Box::new(crate::dissect(line))),
                 _ => Ahead::Nothing,
             };
             (info, ahead)
         }
     }));
-    read.unwrap_or_else(|_| {
-        (LineInfo { kind: LineKind::Garbage, json_start: 0, prefix: None, time: None }, Ahead::Nothing)
-    })
+    read.unwrap_or((LineInfo { kind: LineKind::Garbage, json_start: 0, prefix: None, time: None }, Ahead::Nothing))
 }
 
-/// What `LogReader::next` gives.
+/// What `LogReader::next_line` gives (moved out once per line: not worth a box).
 #[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
 pub enum Next<'a> {
     Line { offset: u64, line: &'a [u8], info: LineInfo, ahead: Ahead },
     /// Another block is needed (`fill` or `feed`).
@@ -189,7 +188,7 @@ impl LogReader {
     }
 
     /// The next line, or what is needed for it. An error when the reading thread has gone.
-    pub fn next(&mut self) -> Result<Next<'_>, &'static str> {
+    pub fn next_line(&mut self) -> Result<Next<'_>, &'static str> {
         match &mut self.source {
             Source::InPlace(lines) => Ok(if lines.is_done() {
                 Next::Done
@@ -203,7 +202,7 @@ impl LogReader {
             } else {
                 Next::More
             }),
-            Source::Ahead(worker) => worker.next(),
+            Source::Ahead(worker) => worker.next_line(),
         }
     }
 }
@@ -231,12 +230,12 @@ impl Worker {
             return;
         }
         self.end_sent = block.is_none();
-        // counted even when the thread has gone: `next` then waits for its lines and reports it
+        // counted even when the thread has gone: `next_line` then waits for its lines and reports it
         let _ = self.blocks.as_ref().map(|b| b.send(block));
         self.in_flight += 1;
     }
 
-    fn next(&mut self) -> Result<Next<'_>, &'static str> {
+    fn next_line(&mut self) -> Result<Next<'_>, &'static str> {
         loop {
             if !self.current.lines.is_empty() {
                 break;
@@ -296,7 +295,7 @@ mod tests {
         let mut blocks = text.chunks(size);
         let mut out = Vec::new();
         loop {
-            match reader.next().expect("the reader works") {
+            match reader.next_line().expect("the reader works") {
                 Next::Line { offset, line, info, ahead } => {
                     let ahead = match ahead {
                         Ahead::Nothing => String::new(),
@@ -361,22 +360,22 @@ mod tests {
         let hint = Hint::new(Want::Kind);
         let mut reader = LogReader::in_place(hint.clone());
         reader.feed(Some(b"{\"eventName\":\"a\",\"timestamp\":1,\"args\":[]}\n{\"eventName\":\"b\",\"timestamp\":2}\n"));
-        let Ok(Next::Line { ahead: Ahead::Nothing, .. }) = reader.next() else { panic!("kind only") };
+        let Ok(Next::Line { ahead: Ahead::Nothing, .. }) = reader.next_line() else { panic!("kind only") };
         hint.set(Want::Columns);
-        let Ok(Next::Line { ahead: Ahead::Columns(c), .. }) = reader.next() else { panic!("columns") };
+        let Ok(Next::Line { ahead: Ahead::Columns(c), .. }) = reader.next_line() else { panic!("columns") };
         assert_eq!(c.info, "b");
-        assert!(matches!(reader.next(), Ok(Next::More)));
+        assert!(matches!(reader.next_line(), Ok(Next::More)));
 
         let mut reader = LogReader::threaded(Hint::new(Want::Dissection)).expect("a reading thread");
         reader.feed(Some(b"x\n{\"eventName\":\"c\",\"timestamp\":3}\n"));
         reader.restart(2);
         assert!(!reader.reads_ahead());
-        assert!(matches!(reader.next(), Ok(Next::More)));
+        assert!(matches!(reader.next_line(), Ok(Next::More)));
         reader.feed(Some(b"{\"eventName\":\"c\",\"timestamp\":3}"));
         reader.feed(None);
-        let Ok(Next::Line { offset: 2, info, ahead: Ahead::Nothing, .. }) = reader.next() else { panic!("in place") };
+        let Ok(Next::Line { offset: 2, info, ahead: Ahead::Nothing, .. }) = reader.next_line() else { panic!("in place") };
         assert_eq!(info.kind, LineKind::Event);
-        assert!(matches!(reader.next(), Ok(Next::Done)));
+        assert!(matches!(reader.next_line(), Ok(Next::Done)));
     }
 
     #[test]

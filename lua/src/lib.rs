@@ -312,7 +312,7 @@ struct Recent {
 /// The dissection the file reader did of `line`, if it did.
 fn dissection_read_ahead(read_ahead: &mut Option<(Vec<u8>, Ahead)>, line: &[u8]) -> Option<Dissection> {
     match read_ahead.take_if(|(read, _)| read == line) {
-        Some((_, Ahead::Dissection(d))) => Some(d),
+        Some((_, Ahead::Dissection(d))) => Some(*d),
         _ => None,
     }
 }

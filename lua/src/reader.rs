@@ -137,7 +137,7 @@ impl LuaUserData for LineReader {
         // are needed; false when the file is done
         methods.add_method_mut("next", |lua, reader, ()| {
             let LineReader { lines, packet, header_len, kind_names } = reader;
-            let (offset, line, info, ahead) = match lines.next().map_err(LuaError::runtime)? {
+            let (offset, line, info, ahead) = match lines.next_line().map_err(LuaError::runtime)? {
                 Next::Line { offset, line, info, ahead } => (offset, line, info, ahead),
                 Next::More => return ().into_lua_multi(lua),
                 Next::Done => return false.into_lua_multi(lua),
