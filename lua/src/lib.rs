@@ -246,8 +246,7 @@ fn columns(lua: &Lua, (tree, tvb, pinfo, frame): (LuaValue, LuaValue, LuaValue, 
                         hint.set(Want::Columns);
                         // SAFETY: as above
                         let line = unsafe { native.packet_bytes(&target) };
-                        let read = read_ahead.take().filter(|(read, _)| read == line);
-                        let columns = match read.map(|(_, ahead)| ahead) {
+                        let columns = match take_read_ahead(read_ahead, line) {
                             Some(Ahead::Columns(columns)) => Some(columns),
                             Some(Ahead::Dissection(d)) => Some(d.columns()),
                             _ => None,
@@ -309,10 +308,15 @@ struct Recent {
     from_reader: u64,
 }
 
+/// What the file reader worked out of `line`, if the line it gave last is this one.
+fn take_read_ahead(read_ahead: &mut Option<(Vec<u8>, Ahead)>, line: &[u8]) -> Option<Ahead> {
+    read_ahead.take_if(|(read, _)| read == line).map(|(_, ahead)| ahead)
+}
+
 /// The dissection the file reader did of `line`, if it did.
 fn dissection_read_ahead(read_ahead: &mut Option<(Vec<u8>, Ahead)>, line: &[u8]) -> Option<Dissection> {
-    match read_ahead.take_if(|(read, _)| read == line) {
-        Some((_, Ahead::Dissection(d))) => Some(*d),
+    match take_read_ahead(read_ahead, line) {
+        Some(Ahead::Dissection(d)) => Some(*d),
         _ => None,
     }
 }
