@@ -575,7 +575,7 @@ pub fn render_struct_value(tree: &mut Tree, line: &str, def: &'static StructDef,
         }
         Kind::Obj(_) => render_members(tree, line, def, value),
         Kind::Arr(items) => {
-            for item in items {
+            for item in *items {
                 tree.open(
                     F::Member,
                     item.span,
@@ -742,8 +742,10 @@ mod tests {
 
     #[test]
     fn times_in_every_encoding() {
+        let arena = crate::json::Arena::new();
         let j = crate::json::parse(
             r#"["2024-01-01T00:00:01.5Z", 1700000000000000001, {"seconds":"10","nanos":5}, 5323.5]"#,
+            &arena,
         )
         .unwrap();
         let t: Vec<Timestamp> = j.items().iter().map(|i| time_value(i).unwrap()).collect();

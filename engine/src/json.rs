@@ -1,13 +1,40 @@
 //! A JSON value that remembers where each part of it sits in the input line.
 //!
 //! Read in one pass by a small reader of our own, which knows the byte offset at every step, so
-//! tree items can highlight exactly the bytes they came from; strings without escapes are borrowed
-//! from the line. Members a caller does not want are checked and skipped, not built. The reader
-//! accepts exactly RFC 8259 JSON (the line is already UTF-8).
+//! tree items can highlight exactly the bytes they came from. Strings without escapes are borrowed
+//! from the line; everything else (objects, arrays, unescaped strings) lives in an [`Arena`] that
+//! is freed at once, so a value is plain data with nothing to drop. Members a caller does not want
+//! are checked and skipped, not built. The reader accepts exactly RFC 8259 JSON (the line is
+//! already UTF-8).
 
-use std::borrow::Cow;
+use std::cell::RefCell;
 
+use bumpalo::collections::{String as ArenaString, Vec as ArenaVec};
 use serde::de;
+
+/// Where a parsed value's objects, arrays and unescaped strings are kept.
+pub type Arena = bumpalo::Bump;
+
+/// An arena kept above this size after a use is freed rather than kept for the next.
+const ARENA_KEPT: usize = 1 << 20;
+
+/// Runs `f` with an empty arena: this thread's own, reused line after line, or a new one when
+/// that is in use further up the stack.
+pub fn with_arena<R>(f: impl FnOnce(&Arena) -> R) -> R {
+    thread_local! {
+        static ARENA: RefCell<Arena> = RefCell::new(Arena::new());
+    }
+    ARENA.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut arena) => {
+            if arena.allocated_bytes() > ARENA_KEPT {
+                *arena = Arena::new();
+            }
+            arena.reset();
+            f(&arena)
+        }
+        Err(_) => f(&Arena::new()),
+    })
+}
 
 /// A byte range in the line: `start` and `len`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -32,26 +59,26 @@ impl Span {
     }
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Kind<'a> {
     Null,
     Bool(bool),
     /// The number's literal text, so 64-bit integers keep every digit.
     Num(&'a str),
-    Str(Cow<'a, str>),
-    Arr(Vec<Json<'a>>),
-    Obj(Vec<Member<'a>>),
+    Str(&'a str),
+    Arr(&'a [Json<'a>]),
+    Obj(&'a [Member<'a>]),
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Member<'a> {
-    pub key: Cow<'a, str>,
+    pub key: &'a str,
     /// Span of the key including its quotes.
     pub key_span: Span,
     pub value: Json<'a>,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Json<'a> {
     pub span: Span,
     pub kind: Kind<'a>,
@@ -60,20 +87,32 @@ pub struct Json<'a> {
 pub type Result<T> = std::result::Result<T, serde_json::Error>;
 
 /// Parses one JSON text; spans are relative to the start of `text`.
-pub fn parse(text: &str) -> Result<Json<'_>> {
-    parse_in(text, 0)
+pub fn parse<'a>(text: &'a str, arena: &'a Arena) -> Result<Json<'a>> {
+    parse_in(text, 0, arena)
 }
 
 /// Parses the JSON text that starts at byte `start` of `line`; spans are relative to `line`.
-pub fn parse_in(line: &str, start: usize) -> Result<Json<'_>> {
-    parse_keeping(line, start, &mut |_| true)
+pub fn parse_in<'a>(line: &'a str, start: usize, arena: &'a Arena) -> Result<Json<'a>> {
+    parse_keeping(line, start, arena, &mut |_| true)
 }
 
 /// As [`parse_in`], but of a top-level object only the members whose key `keep` accepts are read
 /// (`keep` is asked of every top-level key, in order): the others are checked and skipped, and
 /// left out.
-pub fn parse_keeping<'a>(line: &'a str, start: usize, keep: &mut dyn FnMut(&str) -> bool) -> Result<Json<'a>> {
-    let mut reader = Reader { line, bytes: line.as_bytes(), pos: start };
+pub fn parse_keeping<'a>(
+    line: &'a str,
+    start: usize,
+    arena: &'a Arena,
+    keep: &mut dyn FnMut(&str) -> bool,
+) -> Result<Json<'a>> {
+    let mut reader = Reader {
+        line,
+        bytes: line.as_bytes(),
+        pos: start,
+        arena,
+        members: ArenaVec::new_in(arena),
+        items: ArenaVec::new_in(arena),
+    };
     reader.white_space();
     let value = reader.value(0, Some(keep))?;
     reader.white_space();
@@ -92,6 +131,11 @@ struct Reader<'a> {
     bytes: &'a [u8],
     /// The next byte to read.
     pos: usize,
+    arena: &'a Arena,
+    /// Members and items of the objects and arrays being read, innermost last: each is copied
+    /// into the arena, at its exact size, when it closes.
+    members: ArenaVec<'a, Member<'a>>,
+    items: ArenaVec<'a, Json<'a>>,
 }
 
 impl<'a> Reader<'a> {
@@ -152,7 +196,7 @@ impl<'a> Reader<'a> {
 
     /// A member's key and its span (quotes included), and the colon after it.
     #[inline]
-    fn key(&mut self) -> Result<(Cow<'a, str>, Span)> {
+    fn key(&mut self) -> Result<(&'a str, Span)> {
         if self.bytes.get(self.pos) != Some(&b'"') {
             return Err(self.error("expected a key"));
         }
@@ -170,14 +214,14 @@ impl<'a> Reader<'a> {
         let begin = self.pos;
         let kind = match self.bytes.get(self.pos) {
             Some(b'{') => {
-                let mut members = Vec::new();
+                let first = self.members.len();
                 let mut keep = keep;
                 if !self.open(depth, b'}')? {
                     loop {
                         let (key, key_span) = self.key()?;
-                        if keep.as_mut().is_none_or(|keep| keep(&key)) {
+                        if keep.as_mut().is_none_or(|keep| keep(key)) {
                             let value = self.value(depth + 1, None)?;
-                            members.push(Member { key, key_span, value });
+                            self.members.push(Member { key, key_span, value });
                         } else {
                             self.skip(depth + 1)?;
                         }
@@ -186,18 +230,23 @@ impl<'a> Reader<'a> {
                         }
                     }
                 }
+                let members = self.arena.alloc_slice_copy(&self.members[first..]);
+                self.members.truncate(first);
                 Kind::Obj(members)
             }
             Some(b'[') => {
-                let mut items = Vec::new();
+                let first = self.items.len();
                 if !self.open(depth, b']')? {
                     loop {
-                        items.push(self.value(depth + 1, None)?);
+                        let item = self.value(depth + 1, None)?;
+                        self.items.push(item);
                         if self.at_end(b']')? {
                             break;
                         }
                     }
                 }
+                let items = self.arena.alloc_slice_copy(&self.items[first..]);
+                self.items.truncate(first);
                 Kind::Arr(items)
             }
             _ => self.scalar()?,
@@ -229,7 +278,6 @@ impl<'a> Reader<'a> {
                     }
                 }
             }
-            Some(b'"') => drop(self.string()?),
             _ => drop(self.scalar()?),
         }
         Ok(())
@@ -257,28 +305,28 @@ impl<'a> Reader<'a> {
     }
 
     /// The string whose opening quote is at the reading position: borrowed from the line when it
-    /// has no escapes.
+    /// has no escapes, else unescaped into the arena.
     #[inline]
-    fn string(&mut self) -> Result<Cow<'a, str>> {
+    fn string(&mut self) -> Result<&'a str> {
         let start = self.pos + 1;
         let end = plain_run_end(self.bytes, start);
         if self.bytes.get(end) == Some(&b'"') {
             self.pos = end + 1;
-            return Ok(Cow::Borrowed(&self.line[start..end]));
+            return Ok(&self.line[start..end]);
         }
         self.pos = end;
-        self.escaped_string(start).map(Cow::Owned)
+        self.escaped_string(start)
     }
 
     /// The rest of a string that has escapes (or is cut short, or holds a control character).
     #[cold]
-    fn escaped_string(&mut self, start: usize) -> Result<String> {
-        let mut text = String::from(&self.line[start..self.pos]);
+    fn escaped_string(&mut self, start: usize) -> Result<&'a str> {
+        let mut text = ArenaString::from_str_in(&self.line[start..self.pos], self.arena);
         loop {
             match self.bytes.get(self.pos) {
                 Some(b'"') => {
                     self.pos += 1;
-                    return Ok(text);
+                    return Ok(text.into_bump_str());
                 }
                 Some(b'\\') => {
                     self.pos += 1;
@@ -417,21 +465,21 @@ impl<'a> Json<'a> {
         keys.iter().try_fold(self, |node, key| node.get(key))
     }
 
-    pub fn members(&self) -> &[Member<'a>] {
-        match &self.kind {
+    pub fn members(&self) -> &'a [Member<'a>] {
+        match self.kind {
             Kind::Obj(members) => members,
             _ => &[],
         }
     }
 
-    pub fn items(&self) -> &[Json<'a>] {
-        match &self.kind {
+    pub fn items(&self) -> &'a [Json<'a>] {
+        match self.kind {
             Kind::Arr(items) => items,
             _ => &[],
         }
     }
 
-    pub fn as_str(&self) -> Option<&str> {
+    pub fn as_str(&self) -> Option<&'a str> {
         match &self.kind {
             Kind::Str(s) => Some(s),
             _ => None,
@@ -515,7 +563,8 @@ mod tests {
     #[test]
     fn spans_point_at_values_and_keys() {
         let line = r#"{"a": 1, "b" :"x\"y", "c":[true,null,{"d":18446744073709551615}]}"#;
-        let v = parse(line).unwrap();
+        let arena = Arena::new();
+        let v = parse(line, &arena).unwrap();
         assert_eq!(v.span, Span::new(0, line.len()));
         let b = &v.members()[1];
         assert_eq!(b.key, "b");
@@ -529,24 +578,38 @@ mod tests {
 
     #[test]
     fn duplicate_keys_are_kept_in_order() {
-        let v = parse(r#"{"k":1,"k":2}"#).unwrap();
+        let arena = Arena::new();
+        let v = parse(r#"{"k":1,"k":2}"#, &arena).unwrap();
         assert_eq!(v.members().len(), 2);
         assert_eq!(v.get("k").unwrap().as_i64(), Some(1));
     }
 
     #[test]
     fn invalid_json_is_an_error_not_a_panic() {
-        assert!(parse("{\"a\":").is_err());
-        assert!(parse("").is_err());
-        assert!(parse(&"[".repeat(100_000)).is_err());
+        assert!(parse("{\"a\":", &Arena::new()).is_err());
+        assert!(parse("", &Arena::new()).is_err());
+        assert!(parse(&"[".repeat(100_000), &Arena::new()).is_err());
     }
 
     #[test]
     fn escaped_keys_get_a_span() {
         let line = r#"{"a\"b":2}"#;
-        let v = parse(line).unwrap();
+        let arena = Arena::new();
+        let v = parse(line, &arena).unwrap();
         let m = &v.members()[0];
         assert_eq!(m.key, "a\"b");
         assert_eq!(m.key_span, Span::new(1, 6));
+    }
+
+    /// A use of the thread's arena inside another gets an arena of its own, and values read in
+    /// each stay as read.
+    #[test]
+    fn nested_uses_of_the_thread_arena_do_not_share_it() {
+        with_arena(|outer| {
+            let a = parse(r#"{"a":["x\ty",1]}"#, outer).unwrap();
+            let inner = with_arena(|inner| parse(r#"["p\nq"]"#, inner).unwrap().items()[0].as_str().map(str::to_string));
+            assert_eq!(inner.as_deref(), Some("p\nq"));
+            assert_eq!(a.path(&["a"]).unwrap().items()[0].as_str(), Some("x\ty"));
+        });
     }
 }

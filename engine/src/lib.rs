@@ -137,12 +137,12 @@ pub fn classify_and_columns(line: &[u8]) -> (LineInfo, Option<Columns>) {
     let one_reading = catch_unwind(AssertUnwindSafe(|| {
         check_test_panic(line);
         let (json_start, prefix) = line::locate(line)?;
-        let (text, root) = read_root(line, json_start, Reading::Columns).ok()?;
-        let time = line::event_time(&root, text)?;
-        let columns = match event_dissection(line, text, &root, prefix) {
-            Ok(d) => d.columns(),
-            Err(_) => dissect(line).columns(),
-        };
+        let (time, read) = json::with_arena(|arena| {
+            let (text, root) = read_root(line, json_start, Reading::Columns, arena).ok()?;
+            let time = line::event_time(&root, text)?;
+            Some((time, event_dissection(line, text, &root, prefix).map(|d| d.columns())))
+        })?;
+        let columns = read.unwrap_or_else(|_| dissect(line).columns());
         Some((LineInfo { kind: LineKind::Event, json_start, prefix, time }, columns))
     }));
     match one_reading {
@@ -178,8 +178,10 @@ fn dissect_inner(line: &[u8], reading: Reading) -> Dissection {
     check_test_panic(line);
     // the full parse is the check: the line is classified only to say why it is no event
     let (json_start, prefix) = line::locate(line).unwrap_or((0, None));
-    let read = read_root(line, json_start, reading);
-    match read.and_then(|(text, root)| event_dissection(line, text, &root, prefix)) {
+    let read = json::with_arena(|arena| {
+        read_root(line, json_start, reading, arena).and_then(|(text, root)| event_dissection(line, text, &root, prefix))
+    });
+    match read {
         Ok(d) => d,
         Err(e) => {
             let kind = match line::classify(line).kind {
@@ -209,11 +211,16 @@ fn check_test_panic(line: &[u8]) {
 }
 
 /// The line as text, and the JSON text in it from `start` read as `reading` says.
-fn read_root(line: &[u8], start: usize, reading: Reading) -> Result<(&str, json::Json<'_>), Error> {
+fn read_root<'a>(
+    line: &'a [u8],
+    start: usize,
+    reading: Reading,
+    arena: &'a json::Arena,
+) -> Result<(&'a str, json::Json<'a>), Error> {
     let text = std::str::from_utf8(line).map_err(|e| Error::Utf8(e.valid_up_to()))?;
     let root = match reading {
-        Reading::Everything => json::parse_in(text, start)?,
-        Reading::Columns => json::parse_keeping(text, start, &mut schema::feeds_columns)?,
+        Reading::Everything => json::parse_in(text, start, arena)?,
+        Reading::Columns => json::parse_keeping(text, start, arena, &mut schema::feeds_columns)?,
     };
     Ok((text, root))
 }

@@ -66,12 +66,14 @@ impl<'a> Probe<'a> {
     /// Only the members the time comes from are built; the others are checked and skipped.
     fn read(text: &'a str) -> Option<Probe<'a>> {
         let mut keys = 0;
-        let root = json::parse_keeping(text, 0, &mut |key| {
-            keys |= bit(key);
-            key == "timestamp" || key == "Context"
-        })
-        .ok()?;
-        let mut probe = Probe::of_object(&root, text)?;
+        let mut probe = json::with_arena(|arena| {
+            let root = json::parse_keeping(text, 0, arena, &mut |key| {
+                keys |= bit(key);
+                key == "timestamp" || key == "Context"
+            })
+            .ok()?;
+            Probe::of_object(&root, text)
+        })?;
         probe.keys = keys;
         Some(probe)
     }
@@ -81,8 +83,8 @@ impl<'a> Probe<'a> {
     fn of_object(root: &Json, text: &'a str) -> Option<Probe<'a>> {
         let Kind::Obj(members) = &root.kind else { return None };
         let mut probe = Probe::default();
-        for member in members {
-            let b = bit(&member.key);
+        for member in *members {
+            let b = bit(member.key);
             let first = probe.keys & b == 0;
             if b == bit("Context") && first {
                 if let Kind::Obj(_) = member.value.kind {
@@ -120,7 +122,7 @@ impl<'a> Probe<'a> {
     fn time(&self) -> Option<Timestamp> {
         // a finding carries the time inside its context
         let raw = self.timestamp.or(self.context_timestamp)?;
-        time_value(&json::parse(raw).ok()?)
+        json::with_arena(|arena| time_value(&json::parse(raw, arena).ok()?))
     }
 }
 

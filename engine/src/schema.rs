@@ -703,7 +703,7 @@ fn protobuf_data(tree: &mut Tree, line: &str, d: &Json) -> Vec<String> {
     match &d.kind {
         Kind::Arr(items) if !items.is_empty() => {
             tree.open(F::Args, d.span, Value::None, None);
-            for item in items {
+            for item in *items {
                 let name = item.get("name").and_then(|n| n.as_str());
                 let typed = item.members().iter().find(|m| m.key != "name");
                 match (name, typed) {
@@ -728,7 +728,7 @@ fn protobuf_data(tree: &mut Tree, line: &str, d: &Json) -> Vec<String> {
         }
         Kind::Obj(members) if !members.is_empty() => {
             tree.open(F::Args, d.span, Value::None, None);
-            for kv in members {
+            for kv in *members {
                 let span = kv.key_span.to(kv.value.span);
                 texts.push(render_arg(
                     tree,
