@@ -18,6 +18,7 @@ pub mod structs;
 pub mod tree;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::OnceLock;
 
 pub use fields::{Catalog, FieldDef, FieldId, FieldType, F};
 pub use line::{classify, sniff, LineInfo, LineKind, LineSplitter};
@@ -54,18 +55,33 @@ pub struct Dissection {
     /// Items in tree order; spans are relative to the start of the line (prefix included).
     pub items: Vec<Item>,
     pub experts: Vec<Expert>,
-    /// The typed event, when the line is one.
-    pub event: Option<Event>,
     /// Where the arguments' values are in the line (for `plugin_input`).
     pub arg_values: Vec<ArgValue>,
     /// Packet bytes the event carries, for the front end to hand to Wireshark's own dissectors.
     pub packet: Option<network::RawPacket>,
+    /// The schema the line was written in, when it is an event.
+    format: Option<Format>,
+    /// How many of `items` the schema mapping made: the typed event is read from these.
+    mapped_items: usize,
+    /// The typed event, read from the items the first time it is asked for (showing an event
+    /// needs only the items).
+    event: OnceLock<Event>,
 }
 
 impl Dissection {
     /// The schema the line was written in, when it is an event.
     pub fn format(&self) -> Option<Format> {
-        self.event.as_ref().map(|e| e.format)
+        self.format
+    }
+
+    pub fn is_event(&self) -> bool {
+        self.format.is_some()
+    }
+
+    /// The typed event, when the line is one.
+    pub fn event(&self) -> Option<&Event> {
+        let format = self.format?;
+        Some(self.event.get_or_init(|| Event::from_items(&self.items[..self.mapped_items], format)))
     }
 
     /// The Source/Destination columns: the last mirrored `ip(v6).src` / `ip(v6).dst` of the event,
@@ -122,7 +138,7 @@ pub fn dissect(line: &[u8]) -> Dissection {
 /// process, container and other context an event mostly consists of is skipped, not read.
 pub fn columns(line: &[u8]) -> Columns {
     let d = dissect_reading(line, Reading::Columns);
-    if d.event.is_some() {
+    if d.is_event() {
         d.columns()
     } else {
         // no event: the full reading says why, in its words
@@ -251,12 +267,24 @@ fn event_dissection(
     let Tree { mut items, experts, arg_values, .. } = tree;
     let protocol = if mapped.is_signature { PROTO_SIGNATURE } else { PROTO_EVENT };
     let info_text = info_text(&mapped.name, &mapped.arg_texts);
-    let event = model::Event::from_items(&items, format);
-    let event_name = event.name.as_deref().unwrap_or("");
+    // (the typed event's name: the schema makes one event-name item, near the top)
+    let name_item = items.iter().find(|i| i.field == F::EventName as FieldId);
+    let event_name = name_item.and_then(|i| i.value.as_str()).unwrap_or("");
     let packet = network::raw_packet(event_name, &arg_values, text);
     let natives = network::native_items(event_name, &items);
+    let mapped_items = items.len();
     items.extend(natives);
-    Ok(Dissection { protocol, info: info_text, items, experts, event: Some(event), arg_values, packet })
+    Ok(Dissection {
+        protocol,
+        info: info_text,
+        items,
+        experts,
+        arg_values,
+        packet,
+        format: Some(format),
+        mapped_items,
+        event: OnceLock::new(),
+    })
 }
 
 /// A minimal tree for a line that could not be dissected: the line itself and why.
@@ -268,9 +296,11 @@ fn failed(line: &[u8], kind: ExpertKind, text: String) -> Dissection {
         info: format!("[{}] {}", kind.title(), text),
         items: vec![item],
         experts: vec![Expert { kind, text, item: Some(0) }],
-        event: None,
         arg_values: Vec::new(),
         packet: None,
+        format: None,
+        mapped_items: 0,
+        event: OnceLock::new(),
     }
 }
 

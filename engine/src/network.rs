@@ -295,6 +295,7 @@ pub fn capture_context(description: &str) -> Option<crate::Dissection> {
     ctx.insert("eventName".into(), "capture context".into());
     let line = serde_json::to_string(&ctx).ok()?;
     let mut d = crate::dissect(line.as_bytes());
+    let event = d.event().cloned().map(OnceLock::from).unwrap_or_default();
     // keep the Context subtree, one level up; its spans point into no packet bytes
     let cat = Catalog::get();
     let head = d.items.iter().position(|i| i.field == crate::F::Context as crate::FieldId)?;
@@ -313,10 +314,12 @@ pub fn capture_context(description: &str) -> Option<crate::Dissection> {
     Some(crate::Dissection {
         protocol: crate::PROTO_EVENT,
         info: String::new(),
+        mapped_items: items.len(),
         items,
         experts: Vec::new(),
-        event: d.event.take(),
         arg_values: Vec::new(),
         packet: None,
+        format: d.format(),
+        event,
     })
 }

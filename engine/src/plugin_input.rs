@@ -9,7 +9,7 @@ use crate::Dissection;
 
 /// The plugin input for a dissected line, or None when the line is not an event.
 pub fn plugin_input(d: &Dissection, line: &[u8]) -> Option<String> {
-    let e = d.event.as_ref()?;
+    let e = d.event()?;
     let line = std::str::from_utf8(line).ok()?;
     let mut o = Obj::new(256 + line.len());
     o.str("eventName", e.name.as_deref());

@@ -185,7 +185,7 @@ fn classic_signature_model() {
         no_errors(&d);
         assert_eq!(d.protocol, PROTO_SIGNATURE);
         assert_eq!(d.format(), Some(Format::Classic));
-        let e = d.event.unwrap();
+        let e = d.event().cloned().unwrap();
         let sig = e.signature.expect("signature");
         assert_eq!(sig.id.as_deref(), Some("TRC-105"));
         assert_eq!(sig.severity, Some(3));
@@ -204,7 +204,7 @@ fn protobuf_schema_maps_onto_the_same_model() {
     no_errors(&d);
     assert_eq!(d.format(), Some(Format::Protobuf));
     assert_eq!(d.protocol, PROTO_EVENT);
-    let e = d.event.unwrap();
+    let e = d.event().cloned().unwrap();
     assert_eq!(e.name.as_deref(), Some("sched_process_exec"));
     assert_eq!(e.process.pid, Some(37));
     assert_eq!(e.process.host_pid, Some(191_684));
@@ -220,7 +220,7 @@ fn protobuf_schema_maps_onto_the_same_model() {
     let d = dissect(lines.next().unwrap().as_bytes());
     no_errors(&d);
     assert_eq!(d.protocol, PROTO_SIGNATURE);
-    let sig = d.event.unwrap().signature.unwrap();
+    let sig = d.event().cloned().unwrap().signature.unwrap();
     assert_eq!(sig.name.as_deref(), Some("Fileless Execution"));
     assert_eq!(sig.severity, Some(3));
     assert_eq!(sig.triggered_by.as_deref(), Some("sched_process_exec"));
@@ -247,7 +247,7 @@ fn malformed_lines_become_expert_items_not_panics() {
         assert_eq!(d.items.len(), 1);
         assert_eq!(d.experts.len(), 1, "{:?}", String::from_utf8_lossy(line));
         assert_eq!(d.experts[0].kind, ExpertKind::Malformed);
-        assert!(d.event.is_none());
+        assert!(d.event().is_none());
     }
 }
 
@@ -335,7 +335,7 @@ fn every_line_of_the_tracee_corpus_dissects_cleanly() {
             }
             let problems: Vec<_> = d.experts.iter().filter(|e| e.kind != ExpertKind::UnsupportedType).collect();
             assert!(problems.is_empty(), "{name}:{}: {problems:?}", n + 1);
-            assert!(d.event.is_some());
+            assert!(d.event().is_some());
             events += 1;
         }
     }

@@ -120,9 +120,25 @@ fn a_capture_context_gives_the_same_context_fields_as_events() {
     assert_eq!(value("tracker.process.host_pid"), Some(Value::Int(191684)));
     assert_eq!(d.items[0].depth, 0, "the Context subtree, from its head");
     assert!(d.items.iter().all(|i| i.span.len == 0));
-    let e = d.event.unwrap();
+    let e = d.event().cloned().unwrap();
     assert_eq!(e.container.image.as_deref(), Some("busybox:latest"));
     // anything else is not a context
     assert!(capture_context("Ethernet adapter").is_none());
     assert!(capture_context(r#"{"speed": 1000}"#).is_none());
+}
+
+/// The typed event is read from the schema's items when first asked for, once: the mirrored
+/// network fields appended after them are not arguments of its own.
+#[test]
+fn the_typed_event_is_read_once_from_the_schemas_items() {
+    let meta = r#"{"name":"metadata","type":"trace.PktMeta","value":{"src_ip":"10.0.0.5","dst_ip":"10.0.0.2","src_port":46259,"dst_port":53,"protocol":17}},{"name":"count","type":"int","value":3}"#;
+    let d = event("net_packet_dns_request", meta);
+    assert!(!natives(&d).is_empty(), "mirrored fields come after the schema's items");
+    let e = d.event().expect("an event");
+    assert!(std::ptr::eq(e, d.event().unwrap()), "worked out once");
+    assert_eq!(e.name.as_deref(), Some("net_packet_dns_request"));
+    assert_eq!(e.process.name.as_deref(), Some("curl"));
+    let names: Vec<&str> = e.args.iter().map(|a| a.name.as_str()).collect();
+    assert_eq!(names, ["metadata", "count"]);
+    assert_eq!(e.arg("count").and_then(Value::as_i64), Some(3));
 }

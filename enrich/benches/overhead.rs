@@ -58,7 +58,7 @@ fn main() {
     let (rounds, repeat) = if quick { (3, 2) } else { (9, 20) };
     let lines = lines();
     let events: Vec<(Dissection, &[u8])> =
-        lines.iter().map(|l| (dissect(l.as_bytes()), l.as_bytes())).filter(|(d, _)| d.event.is_some()).collect();
+        lines.iter().map(|l| (dissect(l.as_bytes()), l.as_bytes())).filter(|(d, _)| d.is_event()).collect();
     let inputs: Vec<String> = events.iter().map(|(d, l)| plugin_input(d, l).unwrap()).collect();
     // repeat the set so each timed round is long enough to measure
     let inputs: Vec<&String> = inputs.iter().cycle().take(inputs.len() * repeat).collect();

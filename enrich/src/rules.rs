@@ -166,7 +166,7 @@ pub struct EventKey<'a> {
 
 impl EventKey<'_> {
     pub fn of(d: &Dissection) -> Option<EventKey<'_>> {
-        let e = d.event.as_ref()?;
+        let e = d.event()?;
         let sig = e.signature.as_ref();
         Some(EventKey {
             name: e.name.as_deref().unwrap_or(""),

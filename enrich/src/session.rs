@@ -113,7 +113,7 @@ impl Session {
     /// Runs the plugins the rules select for a dissected event: their fields are added under the
     /// event, their Info text replaces the event's, and a fault becomes an expert note.
     pub fn apply(&mut self, d: &mut Dissection, line: &[u8]) {
-        if d.event.is_none() {
+        if !d.is_event() {
             return;
         }
         self.refresh();

@@ -432,7 +432,7 @@ fn tree_mode(lua: &Lua, _: ()) -> LuaResult<LuaMultiValue> {
 fn event_of(lua: &Lua, frame: u32) -> LuaResult<LuaMultiValue> {
     guarded(lua, || {
         let last = with_state(lua, |state| state.recent.last.clone());
-        let Some(event) = last.as_ref().filter(|(f, _)| *f == frame).and_then(|(_, d)| d.event.as_ref()) else {
+        let Some(event) = last.as_ref().filter(|(f, _)| *f == frame).and_then(|(_, d)| d.event()) else {
             return Ok(LuaMultiValue::new());
         };
         let name = event.name.as_deref().map(|n| lua.create_string(n)).transpose()?;
