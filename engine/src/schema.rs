@@ -13,7 +13,7 @@
 
 use crate::args::{render_arg, time_value, unwrap_wrapper, ArgInput};
 use crate::fields::F;
-use crate::json::{Json, Kind, Span};
+use crate::json::{Json, Kind, Member, Span};
 use crate::tree::{ArgValue, Timestamp, Tree, Value};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -79,31 +79,177 @@ pub struct Mapped {
 
 pub fn map_event(tree: &mut Tree, line: &str, obj: &Json, format: Format) -> Mapped {
     let mut m = Mapped::default();
-    let mut used: Vec<&str> = Vec::new();
     match format {
-        Format::Classic => classic(tree, line, obj, &mut m, &mut used, false),
-        Format::Protobuf => protobuf(tree, line, obj, &mut m, &mut used),
-        Format::Finding => finding(tree, line, obj, &mut m, &mut used),
+        Format::Classic => classic(tree, line, obj, &mut m, false),
+        Format::Protobuf => protobuf(tree, line, obj, &mut m),
+        Format::Finding => finding(tree, line, obj, &mut m),
     }
-    unknown_members(tree, line, obj, &used);
     m
 }
 
-/// Reads a key (first of several spellings) and marks it used.
-struct Keys<'j, 'a, 'u> {
-    obj: &'j Json<'a>,
-    used: &'u mut Vec<&'j str>,
+/// The top-level keys of an event that the schemas read, in every format.
+#[derive(Clone, Copy)]
+enum Key {
+    Timestamp,
+    EventId,
+    EventName,
+    Metadata,
+    Args,
+    DetectedFrom,
+    MatchedPolicies,
+    MatchedScopes,
+    ArgsNum,
+    ReturnValue,
+    Syscall,
+    ProcessorId,
+    HostName,
+    ProcessName,
+    Pid,
+    Tid,
+    Ppid,
+    HostPid,
+    HostTid,
+    HostPpid,
+    Uid,
+    ThreadStartTime,
+    MountNs,
+    PidNs,
+    CgroupId,
+    ThreadEntityId,
+    ProcessEntityId,
+    ParentEntityId,
+    Executable,
+    ContextFlags,
+    Container,
+    ContainerId,
+    ContainerName,
+    ContainerImage,
+    Kubernetes,
+    PodName,
+    PodNamespace,
+    PodUid,
+    PodSandbox,
+    StackAddresses,
+    // tracee-rules findings
+    Context,
+    SigMetadata,
+    Data,
+    // protobuf
+    Id,
+    Name,
+    Version,
+    Threat,
+    ProtobufDetectedFrom,
+    Policies,
+    ProtobufReturnValue,
+    Workload,
+    ProtobufHostName,
+    ProtobufData,
 }
 
-impl<'j, 'a, 'u> Keys<'j, 'a, 'u> {
-    fn take(&mut self, names: &[&str]) -> Option<&'j Json<'a>> {
-        for member in self.obj.members() {
-            if names.contains(&member.key.as_ref()) {
-                self.used.push(member.key.as_ref());
-                return Some(&member.value);
+const KEY_COUNT: usize = Key::ProtobufData as usize + 1;
+
+impl Key {
+    /// The key a member name is, in any of its spellings.
+    fn of(name: &str) -> Option<Key> {
+        Some(match name {
+            "timestamp" => Key::Timestamp,
+            "eventId" | "eventID" => Key::EventId,
+            "eventName" => Key::EventName,
+            "metadata" => Key::Metadata,
+            "args" => Key::Args,
+            "detectedFrom" => Key::DetectedFrom,
+            "matchedPolicies" => Key::MatchedPolicies,
+            "matchedScopes" => Key::MatchedScopes,
+            "argsNum" => Key::ArgsNum,
+            "returnValue" => Key::ReturnValue,
+            "syscall" => Key::Syscall,
+            "processorId" => Key::ProcessorId,
+            "hostName" => Key::HostName,
+            "processName" => Key::ProcessName,
+            "processId" | "processID" => Key::Pid,
+            "threadId" | "threadID" => Key::Tid,
+            "parentProcessId" | "parentProcessID" => Key::Ppid,
+            "hostProcessId" | "hostProcessID" => Key::HostPid,
+            "hostThreadId" | "hostThreadID" => Key::HostTid,
+            "hostParentProcessId" | "hostParentProcessID" => Key::HostPpid,
+            "userId" | "userID" => Key::Uid,
+            "threadStartTime" => Key::ThreadStartTime,
+            "mountNamespace" | "mountNS" => Key::MountNs,
+            "pidNamespace" | "PIDNS" => Key::PidNs,
+            "cgroupId" => Key::CgroupId,
+            "threadEntityId" => Key::ThreadEntityId,
+            "processEntityId" => Key::ProcessEntityId,
+            "parentEntityId" => Key::ParentEntityId,
+            "executable" => Key::Executable,
+            "contextFlags" => Key::ContextFlags,
+            "container" => Key::Container,
+            "containerId" => Key::ContainerId,
+            "containerName" => Key::ContainerName,
+            "containerImage" => Key::ContainerImage,
+            "kubernetes" => Key::Kubernetes,
+            "podName" => Key::PodName,
+            "podNamespace" => Key::PodNamespace,
+            "podUID" => Key::PodUid,
+            "podSandbox" => Key::PodSandbox,
+            "stackAddresses" => Key::StackAddresses,
+            "Context" => Key::Context,
+            "SigMetadata" => Key::SigMetadata,
+            "Data" => Key::Data,
+            "id" => Key::Id,
+            "name" => Key::Name,
+            "version" => Key::Version,
+            "threat" => Key::Threat,
+            "detected_from" | "triggered_by" => Key::ProtobufDetectedFrom,
+            "policies" => Key::Policies,
+            "return_value" => Key::ProtobufReturnValue,
+            "workload" => Key::Workload,
+            "hostname" | "host_name" => Key::ProtobufHostName,
+            "data" => Key::ProtobufData,
+            _ => return None,
+        })
+    }
+}
+
+/// Reads an event object's members by key, each found in one pass over the members; those never
+/// taken are shown as they are (`show_the_rest`).
+struct Keys<'j, 'a> {
+    members: &'j [Member<'a>],
+    /// Per key, the position of the first member with it (in any spelling).
+    first: [Option<u32>; KEY_COUNT],
+    /// The keys taken, one bit each.
+    taken: u64,
+}
+
+impl<'j, 'a> Keys<'j, 'a> {
+    fn new(obj: &'j Json<'a>) -> Keys<'j, 'a> {
+        let members = obj.members();
+        let mut first = [None; KEY_COUNT];
+        for (at, m) in members.iter().enumerate() {
+            if let Some(key) = Key::of(m.key) {
+                first[key as usize].get_or_insert(at as u32);
             }
         }
-        None
+        Keys { members, first, taken: 0 }
+    }
+
+    /// The first member with `key`; it (and any later member written the same) counts as used.
+    fn take(&mut self, key: Key) -> Option<&'j Json<'a>> {
+        self.taken |= 1 << key as u32;
+        self.first[key as usize].map(|at| &self.members[at as usize].value)
+    }
+
+    /// Shows the members no `take` used, as other members.
+    fn show_the_rest(self, tree: &mut Tree, line: &str) {
+        for m in self.members {
+            let used = Key::of(m.key).is_some_and(|key| {
+                self.taken & (1 << key as u32) != 0
+                    && self.first[key as usize].is_some_and(|at| self.members[at as usize].key == m.key)
+            });
+            if !used {
+                other_item(tree, line, m.key, m.key_span.to(m.value.span), &m.value);
+            }
+        }
     }
 }
 
@@ -139,52 +285,52 @@ fn put_nonempty(tree: &mut Tree, field: F, v: &Json, value: Value) {
 }
 
 /// `is_finding`: the object is the context of a tracee-rules finding, so the line is a signature.
-fn classic<'j>(tree: &mut Tree, line: &str, obj: &'j Json, m: &mut Mapped, used: &mut Vec<&'j str>, is_finding: bool) {
-    let mut k = Keys { obj, used };
-    if let Some(v) = k.take(&["timestamp"]) {
+fn classic(tree: &mut Tree, line: &str, obj: &Json, m: &mut Mapped, is_finding: bool) {
+    let mut k = Keys::new(obj);
+    if let Some(v) = k.take(Key::Timestamp) {
         let value = time(v, line);
         if let Value::Time(t) = value {
             m.timestamp = Some(t);
         }
         put(tree, F::Timestamp, v, value);
     }
-    if let Some(v) = k.take(&["eventId", "eventID"]) {
+    let event_id = k.take(Key::EventId);
+    if let Some(v) = event_id {
         put(tree, F::EventId, v, int(v, line));
     }
-    let name = k.take(&["eventName"]);
+    let name = k.take(Key::EventName);
     if let Some(v) = name {
         m.name = v.display(line);
         put(tree, F::EventName, v, text(v, line));
     }
-    let metadata = k.take(&["metadata"]).filter(|v| !v.is_null());
-    let args = k.take(&["args"]);
-    let detected_from = k.take(&["detectedFrom"]).filter(|v| !v.is_null());
+    let metadata = k.take(Key::Metadata).filter(|v| !v.is_null());
+    let args = k.take(Key::Args);
+    let detected_from = k.take(Key::DetectedFrom).filter(|v| !v.is_null());
     let triggered_by_arg = args.and_then(|a| a.items().iter().find(|arg| is_trigger_arg(arg_name(arg))));
-    let event_id = obj.get("eventId").or(obj.get("eventID")).and_then(|v| v.as_i64());
     m.is_signature = is_finding
         || metadata.is_some()
         || detected_from.is_some()
         || triggered_by_arg.is_some()
-        || event_id.is_some_and(|id| (6000..7000).contains(&id));
+        || event_id.and_then(|v| v.as_i64()).is_some_and(|id| (6000..7000).contains(&id));
     if let Some(sig_name) = metadata.and_then(|md| md.path(&["Properties", "signatureName"])).and_then(|v| v.as_str()) {
         m.name = sig_name.to_string();
     }
     mark_signature(tree, name.unwrap_or(obj), m.is_signature);
-    if let Some(v) = k.take(&["matchedPolicies"]) {
+    if let Some(v) = k.take(Key::MatchedPolicies) {
         for p in v.items() {
             put(tree, F::MatchedPolicy, p, text(p, line));
         }
     }
-    if let Some(v) = k.take(&["matchedScopes"]) {
+    if let Some(v) = k.take(Key::MatchedScopes) {
         put(tree, F::MatchedScopes, v, int(v, line));
     }
-    for (keys, field) in [
-        (&["argsNum"][..], F::ArgsNum),
-        (&["returnValue"], F::ReturnValue),
-        (&["syscall"], F::Syscall),
-        (&["processorId"], F::ProcessorId),
+    for (key, field) in [
+        (Key::ArgsNum, F::ArgsNum),
+        (Key::ReturnValue, F::ReturnValue),
+        (Key::Syscall, F::Syscall),
+        (Key::ProcessorId, F::ProcessorId),
     ] {
-        if let Some(v) = k.take(keys) {
+        if let Some(v) = k.take(key) {
             let value = if field == F::Syscall { text(v, line) } else { int(v, line) };
             put(tree, field, v, value);
         }
@@ -192,28 +338,28 @@ fn classic<'j>(tree: &mut Tree, line: &str, obj: &'j Json, m: &mut Mapped, used:
 
     // Context
     let ctx = tree.open(F::Context, obj.span, Value::None, None);
-    if let Some(v) = k.take(&["hostName"]) {
+    if let Some(v) = k.take(Key::HostName) {
         put(tree, F::HostName, v, text(v, line));
     }
-    let process_fields: &[(&[&str], F)] = &[
-        (&["processName"], F::ProcessName),
-        (&["processId", "processID"], F::Pid),
-        (&["threadId", "threadID"], F::Tid),
-        (&["parentProcessId", "parentProcessID"], F::Ppid),
-        (&["hostProcessId", "hostProcessID"], F::HostPid),
-        (&["hostThreadId", "hostThreadID"], F::HostTid),
-        (&["hostParentProcessId", "hostParentProcessID"], F::HostPpid),
-        (&["userId", "userID"], F::Uid),
-        (&["threadStartTime"], F::ThreadStartTime),
-        (&["mountNamespace", "mountNS"], F::MountNs),
-        (&["pidNamespace", "PIDNS"], F::PidNs),
-        (&["cgroupId"], F::CgroupId),
-        (&["threadEntityId"], F::ThreadEntityId),
-        (&["processEntityId"], F::ProcessEntityId),
-        (&["parentEntityId"], F::ParentEntityId),
+    let process_fields = [
+        (Key::ProcessName, F::ProcessName),
+        (Key::Pid, F::Pid),
+        (Key::Tid, F::Tid),
+        (Key::Ppid, F::Ppid),
+        (Key::HostPid, F::HostPid),
+        (Key::HostTid, F::HostTid),
+        (Key::HostPpid, F::HostPpid),
+        (Key::Uid, F::Uid),
+        (Key::ThreadStartTime, F::ThreadStartTime),
+        (Key::MountNs, F::MountNs),
+        (Key::PidNs, F::PidNs),
+        (Key::CgroupId, F::CgroupId),
+        (Key::ThreadEntityId, F::ThreadEntityId),
+        (Key::ProcessEntityId, F::ProcessEntityId),
+        (Key::ParentEntityId, F::ParentEntityId),
     ];
-    for (keys, field) in process_fields {
-        if let Some(v) = k.take(keys) {
+    for (key, field) in &process_fields {
+        if let Some(v) = k.take(*key) {
             let value = if *field == F::ProcessName { text(v, line) } else { int(v, line) };
             if *field == F::ThreadStartTime {
                 put_thread_start(tree, v, value);
@@ -222,23 +368,23 @@ fn classic<'j>(tree: &mut Tree, line: &str, obj: &'j Json, m: &mut Mapped, used:
             }
         }
     }
-    if let Some(v) = k.take(&["executable"]) {
+    if let Some(v) = k.take(Key::Executable) {
         match v.get("path") {
             Some(p) => put(tree, F::Executable, p, text(p, line)),
             None => put(tree, F::Executable, v, text(v, line)),
         };
     }
-    let flags = k.take(&["contextFlags"]);
+    let flags = k.take(Key::ContextFlags);
     if let Some(c) = flags.and_then(|f| f.get("isCompat")) {
         put(tree, F::IsCompat, c, boolean(c, line));
     }
 
     // Container: the flat keys (v0.8–v0.12, and containerId again from v0.18) and the object (v0.13+).
-    let container_obj = k.take(&["container"]);
+    let container_obj = k.take(Key::Container);
     let flat_container = [
-        (k.take(&["containerId"]), F::ContainerId),
-        (k.take(&["containerName"]), F::ContainerName),
-        (k.take(&["containerImage"]), F::ContainerImage),
+        (k.take(Key::ContainerId), F::ContainerId),
+        (k.take(Key::ContainerName), F::ContainerName),
+        (k.take(Key::ContainerImage), F::ContainerImage),
     ];
     let started = flags.and_then(|f| f.get("containerStarted"));
     let head = tree.open(F::Container, container_obj.map(|c| c.span).unwrap_or(obj.span), Value::None, None);
@@ -272,12 +418,12 @@ fn classic<'j>(tree: &mut Tree, line: &str, obj: &'j Json, m: &mut Mapped, used:
     }
     tree.close_or_drop_empty(head);
 
-    let k8s_obj = k.take(&["kubernetes"]);
+    let k8s_obj = k.take(Key::Kubernetes);
     let flat_k8s = [
-        (k.take(&["podName"]), F::PodName),
-        (k.take(&["podNamespace"]), F::PodNamespace),
-        (k.take(&["podUID"]), F::PodUid),
-        (k.take(&["podSandbox"]), F::PodSandbox),
+        (k.take(Key::PodName), F::PodName),
+        (k.take(Key::PodNamespace), F::PodNamespace),
+        (k.take(Key::PodUid), F::PodUid),
+        (k.take(Key::PodSandbox), F::PodSandbox),
     ];
     let head = tree.open(F::Kubernetes, k8s_obj.map(|c| c.span).unwrap_or(obj.span), Value::None, None);
     if let Some(c) = k8s_obj {
@@ -306,7 +452,7 @@ fn classic<'j>(tree: &mut Tree, line: &str, obj: &'j Json, m: &mut Mapped, used:
     }
     tree.close_or_drop_empty(ctx);
 
-    if let Some(v) = k.take(&["stackAddresses"]) {
+    if let Some(v) = k.take(Key::StackAddresses) {
         if !v.items().is_empty() {
             tree.open(F::StackAddresses, v.span, Value::None, Some(format!("Stack addresses ({})", v.items().len())));
             for a in v.items() {
@@ -328,6 +474,7 @@ fn classic<'j>(tree: &mut Tree, line: &str, obj: &'j Json, m: &mut Mapped, used:
     if let Some(md) = metadata {
         signature_metadata(tree, line, md);
     }
+    k.show_the_rest(tree, line);
 }
 
 /// `tracker.is_signature` is present on signatures only, so it works as a filter by itself.
@@ -476,19 +623,17 @@ pub fn severity_name(s: i64) -> &'static str {
     }
 }
 
-fn finding<'j>(tree: &mut Tree, line: &str, obj: &'j Json, m: &mut Mapped, used: &mut Vec<&'j str>) {
-    let mut k = Keys { obj, used };
-    let context = k.take(&["Context"]);
-    let md = k.take(&["SigMetadata"]);
-    let data = k.take(&["Data"]);
-    let mut inner_used = Vec::new();
+fn finding(tree: &mut Tree, line: &str, obj: &Json, m: &mut Mapped) {
+    let mut k = Keys::new(obj);
+    let context = k.take(Key::Context);
+    let md = k.take(Key::SigMetadata);
+    let data = k.take(Key::Data);
     let mut inner = Mapped::default();
     if let Some(c) = context.filter(|c| matches!(c.kind, Kind::Obj(_))) {
         // The context is the triggering event, with full process context.
         tree.in_trigger = true;
-        classic(tree, line, c, &mut inner, &mut inner_used, true);
+        classic(tree, line, c, &mut inner, true);
         tree.in_trigger = false;
-        unknown_members(tree, line, c, &inner_used);
         // classic() put the triggering event's name first; the signature is what this line is.
         m.timestamp = inner.timestamp;
     }
@@ -523,48 +668,49 @@ fn finding<'j>(tree: &mut Tree, line: &str, obj: &'j Json, m: &mut Mapped, used:
             tree.push(F::SigData, member.key_span.to(member.value.span), Value::Str(shown), None);
         }
     }
+    k.show_the_rest(tree, line);
 }
 
-fn protobuf<'j>(tree: &mut Tree, line: &str, obj: &'j Json, m: &mut Mapped, used: &mut Vec<&'j str>) {
-    let mut k = Keys { obj, used };
-    if let Some(v) = k.take(&["timestamp"]) {
+fn protobuf(tree: &mut Tree, line: &str, obj: &Json, m: &mut Mapped) {
+    let mut k = Keys::new(obj);
+    if let Some(v) = k.take(Key::Timestamp) {
         let value = time(v, line);
         if let Value::Time(t) = value {
             m.timestamp = Some(t);
         }
         put(tree, F::Timestamp, v, value);
     }
-    if let Some(v) = k.take(&["id"]) {
+    if let Some(v) = k.take(Key::Id) {
         // `id` is a number, or in some builds the event name again
         match v.as_i64() {
             Some(id) => put(tree, F::EventId, v, Value::Int(id)),
             None => put(tree, F::Other, v, Value::Str(v.display(line))),
         };
     }
-    let name = k.take(&["name"]);
+    let name = k.take(Key::Name);
     if let Some(v) = name {
         m.name = v.display(line);
         put(tree, F::EventName, v, text(v, line));
     }
-    if let Some(v) = k.take(&["version"]) {
+    if let Some(v) = k.take(Key::Version) {
         put(tree, F::Version, v, text(v, line));
     }
-    let threat = k.take(&["threat"]).filter(|t| !t.is_null());
-    let detected_from = k.take(&["detected_from", "triggered_by"]).filter(|t| !t.is_null());
+    let threat = k.take(Key::Threat).filter(|t| !t.is_null());
+    let detected_from = k.take(Key::ProtobufDetectedFrom).filter(|t| !t.is_null());
     m.is_signature = threat.is_some() || detected_from.is_some();
     if let Some(n) = threat.and_then(|t| t.get("name")).and_then(|n| n.as_str()) {
         m.name = n.to_string();
     }
     mark_signature(tree, name.unwrap_or(obj), m.is_signature);
-    if let Some(v) = k.take(&["policies"]) {
+    if let Some(v) = k.take(Key::Policies) {
         for p in v.get("matched").map(|m| m.items()).unwrap_or(&[]) {
             put(tree, F::MatchedPolicy, p, text(p, line));
         }
     }
-    if let Some(v) = k.take(&["return_value"]) {
+    if let Some(v) = k.take(Key::ProtobufReturnValue) {
         put(tree, F::ReturnValue, v, int(v, line));
     }
-    let workload = k.take(&["workload"]);
+    let workload = k.take(Key::Workload);
     let process = workload.and_then(|w| w.get("process"));
     let thread = process.and_then(|p| p.get("thread"));
     if let Some(v) = thread.and_then(|t| t.get("syscall")) {
@@ -572,7 +718,7 @@ fn protobuf<'j>(tree: &mut Tree, line: &str, obj: &'j Json, m: &mut Mapped, used
     }
 
     let ctx = tree.open(F::Context, workload.map(|w| w.span).unwrap_or(obj.span), Value::None, None);
-    if let Some(v) = k.take(&["hostname", "host_name"]) {
+    if let Some(v) = k.take(Key::ProtobufHostName) {
         put(tree, F::HostName, v, text(v, line));
     }
     if let Some(t) = thread {
@@ -686,7 +832,7 @@ fn protobuf<'j>(tree: &mut Tree, line: &str, obj: &'j Json, m: &mut Mapped, used
     }
     tree.close_or_drop_empty(ctx);
 
-    if let Some(d) = k.take(&["data"]) {
+    if let Some(d) = k.take(Key::ProtobufData) {
         m.arg_texts = protobuf_data(tree, line, d);
     }
     if let Some(t) = detected_from {
@@ -695,6 +841,7 @@ fn protobuf<'j>(tree: &mut Tree, line: &str, obj: &'j Json, m: &mut Mapped, used
     if let Some(t) = threat {
         protobuf_threat(tree, line, t);
     }
+    k.show_the_rest(tree, line);
 }
 
 /// `data: [{name, <kind>: value}]`, or an object `{name: value}` in some builds.

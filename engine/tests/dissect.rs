@@ -392,3 +392,17 @@ fn a_value_of_the_wrong_shape_is_shown_with_a_type_mismatch_note() {
     let d = event_with_args(r#"{"name":"dirfd","type":"int","value":"AT_FDCWD"}"#);
     assert!(d.experts.is_empty(), "{:?}", d.experts);
 }
+
+/// Of the top-level members, those no schema key reads are shown as they are, after the rest: an
+/// unknown key, and a second spelling of a key already read. A repeated key is read once.
+#[test]
+fn members_no_key_reads_are_shown_as_they_are() {
+    let line = r#"{"timestamp":1,"processID":7,"eventName":"open","processId":8,"processID":9,"novel":[1],"eventName":"again"}"#;
+    let d = dissect(line.as_bytes());
+    no_errors(&d);
+    assert_eq!(one(&d, "tracker.process.pid"), Value::Int(7), "the first spelling written is read");
+    assert_eq!(one(&d, "tracker.event_name"), s("open"));
+    assert_eq!(values(&d, "tracker.other"), vec![s("processId: 8"), s("novel: [1]")]);
+    let other = field("tracker.other");
+    assert!(d.items.iter().skip_while(|i| i.field != other).all(|i| i.field == other || Catalog::get().is_native(i.field)));
+}
