@@ -525,7 +525,7 @@ fn struct_summary(def: &StructDef, value: &Json, line: &str) -> String {
             if !text.is_empty() {
                 text.push(' ');
             }
-            text.push_str(def.member(&m.key).map(|d| d.field).unwrap_or(&m.key));
+            text.push_str(def.member(m.key).map(|d| d.field).unwrap_or(m.key));
             text.push('=');
             text.push_str(&m.value.display(line));
         }
@@ -595,14 +595,14 @@ fn is_map_of_structs(def: &StructDef, value: &Json) -> bool {
     let members = value.members();
     !members.is_empty()
         && members.iter().all(|m| matches!(m.value.kind, Kind::Obj(_)))
-        && members.iter().all(|m| def.member(&m.key).is_none())
+        && members.iter().all(|m| def.member(m.key).is_none())
 }
 
 fn render_members(tree: &mut Tree, line: &str, def: &'static StructDef, obj: &Json) {
     let cat = Catalog::get();
     for m in obj.members() {
         let span = m.key_span.to(m.value.span);
-        let Some(member) = def.member(&m.key) else {
+        let Some(member) = def.member(m.key) else {
             tree.push(
                 F::Member,
                 span,

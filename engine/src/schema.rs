@@ -581,7 +581,7 @@ fn signature_metadata(tree: &mut Tree, line: &str, md: &Json) {
     if let Some(props) = md.get("Properties") {
         for p in props.members() {
             let span = p.key_span.to(p.value.span);
-            let field = match p.key.as_ref() {
+            let field = match p.key {
                 "Severity" | "severity" => Some(F::SigSeverity),
                 "Category" | "category" => Some(F::SigCategory),
                 "Technique" | "technique" => Some(F::SigTechnique),
@@ -858,7 +858,7 @@ fn protobuf_data(tree: &mut Tree, line: &str, d: &Json) -> Vec<String> {
                         texts.push(render_arg(
                             tree,
                             line,
-                            &ArgInput { name, type_name: Some(&kv.key), value: &kv.value, span: item.span },
+                            &ArgInput { name, type_name: Some(kv.key), value: &kv.value, span: item.span },
                         ));
                     }
                     _ => {
@@ -880,7 +880,7 @@ fn protobuf_data(tree: &mut Tree, line: &str, d: &Json) -> Vec<String> {
                 texts.push(render_arg(
                     tree,
                     line,
-                    &ArgInput { name: &kv.key, type_name: None, value: &kv.value, span },
+                    &ArgInput { name: kv.key, type_name: None, value: &kv.value, span },
                 ));
             }
             tree.close();
@@ -946,7 +946,7 @@ fn protobuf_threat(tree: &mut Tree, line: &str, t: &Json) {
     }
     if let Some(props) = t.get("properties") {
         for p in props.members() {
-            let field = match p.key.as_ref() {
+            let field = match p.key {
                 "signatureID" | "id" => F::SigId,
                 "Category" | "category" => F::SigCategory,
                 _ => F::SigProperty,
@@ -966,8 +966,8 @@ fn protobuf_threat(tree: &mut Tree, line: &str, t: &Json) {
 /// Members of an object that no mapping consumed (top-level keys included), shown as written.
 fn unknown_members(tree: &mut Tree, line: &str, obj: &Json, known: &[&str]) {
     for m in obj.members() {
-        if !known.contains(&m.key.as_ref()) {
-            other_item(tree, line, m.key.as_ref(), m.key_span.to(m.value.span), &m.value);
+        if !known.contains(&m.key) {
+            other_item(tree, line, m.key, m.key_span.to(m.value.span), &m.value);
         }
     }
 }
