@@ -82,7 +82,7 @@ fn as_serde_json(v: &json::Json) -> serde_json::Value {
     use serde_json::Value;
     match &v.kind {
         json::Kind::Null => Value::Null,
-        json::Kind::Bool(b) => Value::Bool(*b),
+        json::Kind::Bool(_) => Value::Bool(v.as_bool().expect("a boolean")),
         json::Kind::Num(n) => serde_json::from_str(n).expect("a number serde_json reads"),
         json::Kind::Str(s) => Value::String(s.to_string()),
         json::Kind::Arr(items) => Value::Array(items.iter().map(as_serde_json).collect()),
