@@ -59,8 +59,9 @@ impl Span {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub enum Kind<'a> {
+    #[default]
     Null,
     /// The literal text, `true` or `false` (see [`Json::as_bool`]): like every other payload a
     /// pointer and a length, as a one-byte payload made each copy of a value a store-forwarding
@@ -81,7 +82,7 @@ pub struct Member<'a> {
     pub value: Json<'a>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Json<'a> {
     pub span: Span,
     pub kind: Kind<'a>,
@@ -117,12 +118,20 @@ pub fn parse_keeping<'a>(
         items: ArenaVec::new_in(arena),
     };
     reader.white_space();
-    let value = reader.value(0, Some(keep))?;
+    reader.items.push(Json::default());
+    reader.value(0, Slot::Item(0), Some(keep))?;
     reader.white_space();
     if reader.pos < reader.bytes.len() {
         return Err(reader.error("trailing characters"));
     }
-    Ok(value)
+    Ok(reader.items[0])
+}
+
+/// Where `Reader::value` stores a value: a member or an item on the reader's stacks.
+#[derive(Clone, Copy)]
+enum Slot {
+    Member(usize),
+    Item(usize),
 }
 
 /// Nesting deeper than this is refused (an error, so the line shows as malformed): Tracker's events
@@ -211,9 +220,10 @@ impl<'a> Reader<'a> {
         Ok((key, span))
     }
 
-    /// The value at the reading position; of an object at depth 0, only the members `keep`
-    /// accepts.
-    fn value(&mut self, depth: usize, keep: Option<&mut dyn FnMut(&str) -> bool>) -> Result<Json<'a>> {
+    /// Reads the value at the reading position into `slot`; of an object at depth 0, only the
+    /// members `keep` accepts. (The value is stored where it goes, not returned: copying a value
+    /// just written, as a return does, costs a store-forwarding stall.)
+    fn value(&mut self, depth: usize, slot: Slot, keep: Option<&mut dyn FnMut(&str) -> bool>) -> Result<()> {
         let begin = self.pos;
         let kind = match self.bytes.get(self.pos) {
             Some(b'{') => {
@@ -223,8 +233,8 @@ impl<'a> Reader<'a> {
                     loop {
                         let (key, key_span) = self.key()?;
                         if keep.as_mut().is_none_or(|keep| keep(key)) {
-                            let value = self.value(depth + 1, None)?;
-                            self.members.push(Member { key, key_span, value });
+                            self.members.push(Member { key, key_span, value: Json::default() });
+                            self.value(depth + 1, Slot::Member(self.members.len() - 1), None)?;
                         } else {
                             self.skip(depth + 1)?;
                         }
@@ -241,8 +251,8 @@ impl<'a> Reader<'a> {
                 let first = self.items.len();
                 if !self.open(depth, b']')? {
                     loop {
-                        let item = self.value(depth + 1, None)?;
-                        self.items.push(item);
+                        self.items.push(Json::default());
+                        self.value(depth + 1, Slot::Item(self.items.len() - 1), None)?;
                         if self.at_end(b']')? {
                             break;
                         }
@@ -254,7 +264,12 @@ impl<'a> Reader<'a> {
             }
             _ => self.scalar()?,
         };
-        Ok(Json { span: Span::new(begin, self.pos - begin), kind })
+        let value = Json { span: Span::new(begin, self.pos - begin), kind };
+        match slot {
+            Slot::Member(at) => self.members[at].value = value,
+            Slot::Item(at) => self.items[at] = value,
+        }
+        Ok(())
     }
 
     /// Checks and steps over the value at the reading position, building nothing.
@@ -287,6 +302,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A string, number, `true`, `false` or `null`.
+    #[inline(always)]
     fn scalar(&mut self) -> Result<Kind<'a>> {
         let literal = |reader: &mut Self, word: &str, kind: Kind<'a>| {
             if reader.bytes[reader.pos..].starts_with(word.as_bytes()) {
