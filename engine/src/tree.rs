@@ -60,6 +60,22 @@ impl Value {
         }
     }
 
+    /// Whether the value is what `ftype` holds, as it is.
+    #[inline]
+    fn is(&self, ftype: FieldType) -> bool {
+        match (ftype, self) {
+            (FieldType::None | FieldType::Protocol, Value::None)
+            | (FieldType::Str, Value::Str(_))
+            | (FieldType::Bool, Value::Bool(_))
+            | (FieldType::Time, Value::Time(_))
+            | (FieldType::Bytes, Value::Bytes(_))
+            | (FieldType::Int, Value::Int(_))
+            | (FieldType::UInt | FieldType::Hex, Value::UInt(_)) => true,
+            (FieldType::Oct, Value::UInt(u)) => *u <= u32::MAX as u64,
+            _ => false,
+        }
+    }
+
     /// Converts to what `ftype` holds without losing anything, if possible.
     fn fit(self, ftype: FieldType) -> Result<Value, Value> {
         match (ftype, self) {
@@ -211,8 +227,19 @@ impl Tree {
 
     /// Adds an item; a value that does not fit the field's type is shown as text in the matching
     /// generic field, with an expert note, so it is never dropped.
+    #[inline]
     pub fn push(&mut self, field: impl Into<FieldId>, span: Span, value: Value, label: Option<String>) -> usize {
         let field = field.into();
+        if value.is(Catalog::get().def(field).ftype) {
+            self.push_raw(field, span, value, label)
+        } else {
+            self.push_converted(field, span, value, label)
+        }
+    }
+
+    /// `push` of a value of another type than its field's: converted, or shown as text.
+    #[cold]
+    fn push_converted(&mut self, field: FieldId, span: Span, value: Value, label: Option<String>) -> usize {
         let def = Catalog::get().def(field);
         match value.fit(def.ftype) {
             Ok(value) => self.push_raw(field, span, value, label),
@@ -231,6 +258,7 @@ impl Tree {
         }
     }
 
+    #[inline]
     fn push_raw(&mut self, field: FieldId, span: Span, value: Value, label: Option<String>) -> usize {
         self.items.push(Item { field, depth: self.depth, span, value, label });
         self.items.len() - 1
