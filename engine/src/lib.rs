@@ -81,7 +81,8 @@ impl Dissection {
     /// The typed event, when the line is one.
     pub fn event(&self) -> Option<&Event> {
         let format = self.format?;
-        Some(self.event.get_or_init(|| Event::from_items(&self.items[..self.mapped_items], format)))
+        let mapped = &self.items[..self.mapped_items.min(self.items.len())];
+        Some(self.event.get_or_init(|| Event::from_items(mapped, format)))
     }
 
     /// The Source/Destination columns: the last mirrored `ip(v6).src` / `ip(v6).dst` of the event,
