@@ -65,7 +65,7 @@ pub enum Kind<'a> {
     Null,
     /// The literal text, `true` or `false` (see [`Json::as_bool`]): like every other payload a
     /// pointer and a length, as a one-byte payload made each copy of a value a store-forwarding
-    /// stall (a third of the reading time).
+    /// stall (about a quarter of the reading time).
     Bool(&'a str),
     /// The number's literal text, so 64-bit integers keep every digit.
     Num(&'a str),
