@@ -148,6 +148,8 @@ enum Key {
 }
 
 const KEY_COUNT: usize = Key::ProtobufData as usize + 1;
+// `Keys::taken` has a bit per key
+const _: () = assert!(KEY_COUNT <= 64);
 
 impl Key {
     /// The key a member name is, in any of its spellings.
