@@ -8,7 +8,7 @@ use rustc_hash::FxHashMap;
 use crate::fields::{Catalog, FieldId, FieldType, F};
 use crate::json::{Json, Kind, Span};
 use crate::structs::{self, MemberKind, StructDef};
-use crate::tree::{ArgValue, ExpertKind, Timestamp, Tree, Value};
+use crate::tree::{ArgValue, ExpertKind, Text, Timestamp, Tree, Value};
 
 /// How an argument's value is read and shown.
 #[derive(Clone, Copy, Debug)]
@@ -156,34 +156,36 @@ pub struct ArgInput<'j, 'a> {
     pub span: Span,
 }
 
-/// Renders one argument into the tree; returns its Info-column text (`name=value`).
-pub fn render_arg(tree: &mut Tree, line: &str, arg: &ArgInput) -> String {
+/// Renders one argument into the tree, and appends its Info-column text (`name=value`) to `info`, after
+/// a `, ` when there is text before it.
+pub fn render_arg(tree: &mut Tree, line: &str, arg: &ArgInput, info: &mut String) {
     let cat = Catalog::get();
     let kind = match arg.type_name {
         Some(t) => ArgKind::from_type(t),
         None => cat.arg_kind(arg.name).copied().unwrap_or_else(|| ArgKind::infer(arg.value)),
     };
     let registered = cat.arg_field(arg.name);
-    let (value, shown, info) = match kind {
+    let (value, shown) = match kind {
         ArgKind::Unknown => {
-            let raw = arg.value.raw(line).to_string();
+            let raw = arg.value.raw(line);
             let shown = format!("unsupported type {}: {}", arg.type_name.unwrap_or("?"), raw);
-            (Value::Str(raw.clone()), Some(shown), raw)
+            (Value::Str(raw.into()), Some(shown))
         }
-        ArgKind::Struct(def) => {
-            let summary = struct_summary(def, arg.value, line);
-            (Value::Str(summary.clone()), None, summary)
-        }
-        _ => {
-            let (value, shown) = typed_value(kind, arg.value, line);
-            let text = shown.clone().unwrap_or_else(|| value.text());
-            let info = match &value {
-                Value::Str(s) if matches!(kind, ArgKind::Str) => quoted(s),
-                _ => text,
-            };
-            (value, shown, info)
-        }
+        ArgKind::Struct(def) => (Value::Str(struct_summary(def, arg.value, line).into()), None),
+        _ => typed_value(kind, arg.value, line),
     };
+
+    if !info.is_empty() {
+        info.push_str(", ");
+    }
+    info.push_str(arg.name);
+    info.push('=');
+    match (&value, &shown) {
+        (Value::Str(s), _) if matches!(kind, ArgKind::Str) => push_quoted(info, s),
+        (_, Some(shown)) if !matches!(kind, ArgKind::Unknown) => info.push_str(shown),
+        _ => value.write_text(info),
+    }
+
     // Text in a numeric field does not fit: Tracee's parse-arguments turns numbers into names
     // ("O_RDONLY", "3=/etc/passwd"). Such a value goes to the generic field, and is no fault.
     let field = registered.filter(|f| {
@@ -191,18 +193,24 @@ pub fn render_arg(tree: &mut Tree, line: &str, arg: &ArgInput) -> String {
         ftype == FieldType::Str || !matches!(value, Value::Str(_))
     });
     let head_field: FieldId = field.unwrap_or(F::UncataloguedArg.into());
-    let text = shown.clone().unwrap_or_else(|| value.text());
+    // the generic field's name says nothing: its label names the argument
+    let label = (shown.is_some() || field.is_none()).then(|| {
+        let mut label = [arg.name, ": "].concat();
+        match &shown {
+            Some(shown) => label.push_str(shown),
+            None => value.write_text(&mut label),
+        }
+        label
+    });
     // text fields (the generic one, names typed differently across events) hold numbers as shown
     let value = match value {
         Value::Str(_) => value,
-        _ if cat.def(head_field).ftype == FieldType::Str => Value::Str(text.clone()),
+        _ if cat.def(head_field).ftype == FieldType::Str => Value::Str(shown.map_or_else(|| value.text(), Text::from)),
         _ => value,
     };
-    // the generic field's name says nothing: its label names the argument
-    let label = (shown.is_some() || field.is_none()).then(|| [arg.name, ": ", &text].concat());
 
     tree.arg_values.push(ArgValue {
-        name: arg.name.to_string(),
+        name: arg.name.into(),
         value: unwrap_wrapper(arg.value).span,
         trigger: tree.in_trigger,
     });
@@ -232,23 +240,12 @@ pub fn render_arg(tree: &mut Tree, line: &str, arg: &ArgInput) -> String {
         );
     }
     if arg.name == "argv" && matches!(kind, ArgKind::StrArray) {
-        let words: Vec<String> = arg.value_items().map(|j| j.display(line)).collect();
-        tree.push(F::CommandLine, arg.value.span, Value::Str(command_line(&words)), None);
+        let words = arg.value_items().map(|j| j.display(line));
+        tree.push(F::CommandLine, arg.value.span, Value::Str(command_line(words).into()), None);
     }
-    let mut text = String::with_capacity(arg.name.len() + 1 + info.len());
-    text.push_str(arg.name);
-    text.push('=');
-    text.push_str(&info);
-    text
 }
 
-/// A string in quotes, escaped as Rust's `{:?}` does (printable ASCII needs no escaping).
-fn quoted(s: &str) -> String {
-    let mut q = String::with_capacity(s.len() + 2);
-    push_quoted(&mut q, s);
-    q
-}
-
+/// Appends a string in quotes, escaped as Rust's `{:?}` does (printable ASCII needs no escaping).
 fn push_quoted(out: &mut String, s: &str) {
     if s.bytes().all(|b| (b' '..=b'~').contains(&b) && b != b'"' && b != b'\\') {
         out.push('"');
@@ -272,7 +269,7 @@ impl Tree {
         if let Some(t) = arg.type_name {
             let depth = self.depth();
             let span = self.items[head].span;
-            let idx = self.push(F::ArgType, span, Value::Str(t.to_string()), None);
+            let idx = self.push(F::ArgType, span, Value::Str(t.into()), None);
             self.items[idx].depth = depth + 1;
         }
     }
@@ -323,7 +320,7 @@ pub fn unwrap_wrapper<'j, 'a>(mut v: &'j Json<'a>) -> &'j Json<'a> {
 /// The typed value and, where it adds something, a richer display text.
 fn typed_value(kind: ArgKind, json: &Json, line: &str) -> (Value, Option<String>) {
     let v = unwrap_wrapper(json);
-    let as_text = || Value::Str(v.display(line));
+    let as_text = || Value::Str(v.display(line).into());
     match kind {
         ArgKind::Int => (v.as_i64().map(Value::Int).unwrap_or_else(as_text), None),
         ArgKind::UInt => {
@@ -335,14 +332,14 @@ fn typed_value(kind: ArgKind, json: &Json, line: &str) -> (Value, Option<String>
         },
         ArgKind::Bool => (v.as_bool().map(Value::Bool).unwrap_or_else(as_text), None),
         ArgKind::Str => match &v.kind {
-            Kind::Null => (Value::Str(String::new()), None),
+            Kind::Null => (Value::Str(Text::default()), None),
             _ => (as_text(), None),
         },
         ArgKind::Float => (as_text(), None),
         ArgKind::StrArray | ArgKind::IntArray => {
-            let items: Vec<String> = v.items().iter().map(|i| i.display(line)).collect();
+            let items = v.items().iter().map(|i| i.display(line));
             match &v.kind {
-                Kind::Arr(_) => (Value::Str(bracketed_list(&items, matches!(kind, ArgKind::StrArray))), None),
+                Kind::Arr(_) => (Value::Str(bracketed_list(items, matches!(kind, ArgKind::StrArray)).into()), None),
                 Kind::Null => (Value::Str("[]".into()), None),
                 _ => (as_text(), None),
             }
@@ -370,15 +367,14 @@ fn typed_value(kind: ArgKind, json: &Json, line: &str) -> (Value, Option<String>
             None => (as_text(), None),
         },
         ArgKind::Struct(_) | ArgKind::Unknown => (as_text(), None),
-        ArgKind::RawJson => (Value::Str(v.raw(line).to_string()), None),
+        ArgKind::RawJson => (Value::Str(v.raw(line).into()), None),
     }
 }
 
 /// `[a, b]`, or `["a", "b"]` quoted.
-fn bracketed_list(items: &[String], quote: bool) -> String {
-    let mut s = String::with_capacity(2 + items.iter().map(|i| i.len() + 4).sum::<usize>());
-    s.push('[');
-    for (i, item) in items.iter().enumerate() {
+fn bracketed_list<'s>(items: impl Iterator<Item = &'s str>, quote: bool) -> String {
+    let mut s = String::from("[");
+    for (i, item) in items.enumerate() {
         if i > 0 {
             s.push_str(", ");
         }
@@ -472,18 +468,21 @@ pub fn parse_rfc3339(s: &str) -> Option<Timestamp> {
 }
 
 /// `[Command Line]`: argv joined as a shell would show it.
-pub fn command_line(words: &[String]) -> String {
-    let quoted: Vec<String> = words
-        .iter()
-        .map(|w| {
-            if !w.is_empty() && w.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%^".contains(c)) {
-                w.clone()
-            } else {
-                format!("'{}'", w.replace('\'', r"'\''"))
-            }
-        })
-        .collect();
-    quoted.join(" ")
+pub fn command_line<'s>(words: impl Iterator<Item = &'s str>) -> String {
+    let mut line = String::new();
+    for (i, w) in words.enumerate() {
+        if i > 0 {
+            line.push(' ');
+        }
+        if !w.is_empty() && w.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%^".contains(c)) {
+            line.push_str(w);
+        } else {
+            line.push('\'');
+            line.push_str(&w.replace('\'', r"'\''"));
+            line.push('\'');
+        }
+    }
+    line
 }
 
 /// `S_IFREG|rwxr-xr-x`-style text for a mode.
@@ -527,7 +526,7 @@ fn struct_summary(def: &StructDef, value: &Json, line: &str) -> String {
             }
             text.push_str(def.member(m.key).map(|d| d.field).unwrap_or(m.key));
             text.push('=');
-            text.push_str(&m.value.display(line));
+            text.push_str(m.value.display(line));
         }
         if text.is_empty() {
             value_brief(obj, line)
@@ -538,7 +537,7 @@ fn struct_summary(def: &StructDef, value: &Json, line: &str) -> String {
     match &value.kind {
         Kind::Arr(items) => format!("[{}]", items.iter().map(one).collect::<Vec<_>>().join("; ")),
         Kind::Obj(_) => one(value),
-        _ => value.display(line),
+        _ => value.display(line).to_string(),
     }
 }
 
@@ -566,7 +565,7 @@ pub fn render_struct_value(tree: &mut Tree, line: &str, def: &'static StructDef,
                 let head = tree.open(
                     F::Member,
                     m.key_span.to(m.value.span),
-                    Value::Str(m.key.to_string()),
+                    Value::Str(m.key.into()),
                     Some(format!("{}: {}", def.title, m.key)),
                 );
                 render_members(tree, line, def, &m.value);
@@ -576,12 +575,9 @@ pub fn render_struct_value(tree: &mut Tree, line: &str, def: &'static StructDef,
         Kind::Obj(_) => render_members(tree, line, def, value),
         Kind::Arr(items) => {
             for item in *items {
-                tree.open(
-                    F::Member,
-                    item.span,
-                    Value::Str(struct_summary(def, item, line)),
-                    Some(format!("{}: {}", def.title, struct_summary(def, item, line))),
-                );
+                let summary = struct_summary(def, item, line);
+                let label = format!("{}: {}", def.title, summary);
+                tree.open(F::Member, item.span, Value::Str(summary.into()), Some(label));
                 render_members(tree, line, def, item);
                 tree.close();
             }
@@ -606,7 +602,7 @@ fn render_members(tree: &mut Tree, line: &str, def: &'static StructDef, obj: &Js
             tree.push(
                 F::Member,
                 span,
-                Value::Str(m.value.display(line)),
+                Value::Str(m.value.display(line).into()),
                 Some(format!("{}: {}", m.key, m.value.display(line))),
             );
             continue;
@@ -631,7 +627,7 @@ fn render_members(tree: &mut Tree, line: &str, def: &'static StructDef, obj: &Js
             }
             MemberKind::StrArray => {
                 for item in m.value.items() {
-                    tree.push(field, item.span, Value::Str(item.display(line)), None);
+                    tree.push(field, item.span, Value::Str(item.display(line).into()), None);
                 }
             }
             MemberKind::Headers => {
@@ -642,12 +638,12 @@ fn render_members(tree: &mut Tree, line: &str, def: &'static StructDef, obj: &Js
                     };
                     for v in values {
                         let text = format!("{}: {}", h.key, v.display(line));
-                        tree.push(field, h.key_span.to(h.value.span), Value::Str(text), None);
+                        tree.push(field, h.key_span.to(h.value.span), Value::Str(text.into()), None);
                     }
                 }
             }
             MemberKind::Str => {
-                tree.push(field, span, Value::Str(m.value.display(line)), None);
+                tree.push(field, span, Value::Str(m.value.display(line).into()), None);
             }
             MemberKind::Int | MemberKind::UInt | MemberKind::Hex | MemberKind::Bool => {
                 let kind = match member.kind {
@@ -670,7 +666,9 @@ mod tests {
     #[test]
     fn quoted_is_debug_quoting() {
         for text in ["/etc/passwd", "", "a\"b", "back\\slash", "tab\there", "é", "\u{7f}", "~ !"] {
-            assert_eq!(quoted(text), format!("{text:?}"));
+            let mut quoted = String::from("x=");
+            push_quoted(&mut quoted, text);
+            assert_eq!(quoted, format!("x={text:?}"));
         }
     }
 
@@ -736,8 +734,9 @@ mod tests {
     fn modes_and_command_lines_read_like_a_shell() {
         assert_eq!(describe_mode(0o100755), "regular file, rwxr-xr-x");
         assert_eq!(describe_mode(0o20620), "character device, rw--w----");
-        let words: Vec<String> = ["ls", "--color=auto", "my file", "it's"].iter().map(|s| s.to_string()).collect();
-        assert_eq!(command_line(&words), r#"ls --color=auto 'my file' 'it'\''s'"#);
+        let words = ["ls", "--color=auto", "my file", "it's"];
+        assert_eq!(command_line(words.into_iter()), r#"ls --color=auto 'my file' 'it'\''s'"#);
+        assert_eq!(command_line(["", "a"].into_iter()), "'' a");
     }
 
     #[test]
@@ -760,11 +759,11 @@ mod tests {
         for u in [0, 1, 0xf, 0x10, 0xdead_beef, u64::MAX, 1 << 63] {
             assert_eq!(hex_text(u), format!("0x{u:x}"));
         }
-        let items = ["a".to_string(), "b \"c\"".to_string(), "é\n".to_string()];
+        let items = ["a", "b \"c\"", "é\n"];
         let quoted: Vec<String> = items.iter().map(|s| format!("{s:?}")).collect();
-        assert_eq!(bracketed_list(&items, true), format!("[{}]", quoted.join(", ")));
-        assert_eq!(bracketed_list(&items, false), format!("[{}]", items.join(", ")));
-        assert_eq!(bracketed_list(&[], true), "[]");
+        assert_eq!(bracketed_list(items.into_iter(), true), format!("[{}]", quoted.join(", ")));
+        assert_eq!(bracketed_list(items.into_iter(), false), format!("[{}]", items.join(", ")));
+        assert_eq!(bracketed_list([].into_iter(), true), "[]");
         let bytes: Vec<u8> = (0..=255).collect();
         for n in [0, 1, 32, 33, 256] {
             let hex: String = bytes[..n].iter().take(32).map(|x| format!("{x:02x}")).collect();

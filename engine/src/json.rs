@@ -554,10 +554,13 @@ impl<'a> Json<'a> {
     }
 
     /// Compact display text: strings unquoted, everything else as written.
-    pub fn display(&self, line: &str) -> String {
-        match &self.kind {
-            Kind::Str(s) => s.to_string(),
-            _ => self.raw(line).to_string(),
+    pub fn display<'s>(&self, line: &'s str) -> &'s str
+    where
+        'a: 's,
+    {
+        match self.kind {
+            Kind::Str(s) => s,
+            _ => self.raw(line),
         }
     }
 }
@@ -626,7 +629,8 @@ mod tests {
     fn nested_uses_of_the_thread_arena_do_not_share_it() {
         with_arena(|outer| {
             let a = parse(r#"{"a":["x\ty",1]}"#, outer).unwrap();
-            let inner = with_arena(|inner| parse(r#"["p\nq"]"#, inner).unwrap().items()[0].as_str().map(str::to_string));
+            let inner =
+                with_arena(|inner| parse(r#"["p\nq"]"#, inner).unwrap().items()[0].as_str().map(str::to_string));
             assert_eq!(inner.as_deref(), Some("p\nq"));
             assert_eq!(a.path(&["a"]).unwrap().items()[0].as_str(), Some("x\ty"));
         });

@@ -258,10 +258,9 @@ fn event_dissection(
     // the event item covers the whole line (a `kubectl --prefix` prefix included), as the packet does
     tree.open(F::Event, Span::new(0, line.len()), Value::None, Some(Catalog::get().def(F::Event.into()).name.clone()));
     if let Some((p, len)) = prefix {
-        let source = text[p..p + len].to_string();
-        tree.push(F::LogSource, Span::new(p, len), Value::Str(source), None);
+        tree.push(F::LogSource, Span::new(p, len), Value::Str(text[p..p + len].into()), None);
     }
-    tree.push(F::Format, root.span, Value::Str(format.name().to_string()), None);
+    tree.push(F::Format, root.span, Value::Str(format.name().into()), None);
     let mapped = schema::map_event(&mut tree, text, root, format);
     tree.close();
 
@@ -306,11 +305,12 @@ fn failed(line: &[u8], kind: ExpertKind, text: String) -> Dissection {
 }
 
 /// `name: a=1, b="x"`, cut at [`INFO_MAX`].
-fn info_text(name: &str, args: &[String]) -> String {
-    let mut s = String::from(name);
+fn info_text(name: &str, args: &str) -> String {
+    let mut s = String::with_capacity(name.len() + 2 + args.len());
+    s.push_str(name);
     if !args.is_empty() {
         s.push_str(": ");
-        s.push_str(&args.join(", "));
+        s.push_str(args);
     }
     truncate(s, INFO_MAX)
 }

@@ -8,6 +8,7 @@ use std::sync::OnceLock;
 
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
+use compact_str::{CompactStringExt, ToCompactString};
 
 use crate::fields::Catalog;
 use crate::json::Span;
@@ -193,11 +194,11 @@ impl Mirror {
         let Some(item) = item else { return };
         let Some(ip) = item.value.as_str().and_then(|s| s.trim().parse::<IpAddr>().ok()) else { return };
         let family = if ip.is_ipv4() { "ip" } else { "ipv6" };
-        let value = Value::Str(ip.to_string());
+        let value = Value::Str(ip.to_compact_string());
         if which != "addr" {
-            self.push(&[family, ".", which].concat(), item, value.clone());
+            self.push(&[family, ".", which].concat_compact(), item, value.clone());
         }
-        self.push(&[family, ".", "addr"].concat(), item, value);
+        self.push(&[family, ".", "addr"].concat_compact(), item, value);
     }
 
     fn port(&mut self, item: Option<&Item>, proto: &str, which: &str) {
@@ -205,9 +206,9 @@ impl Mirror {
         let port = item.value.as_i64().or_else(|| item.value.as_str().and_then(|s| s.trim().parse().ok()));
         let Some(port) = port.filter(|p| (0..=65535).contains(p)) else { return };
         if which != "port" {
-            self.push(&[proto, ".", which].concat(), item, Value::UInt(port as u64));
+            self.push(&[proto, ".", which].concat_compact(), item, Value::UInt(port as u64));
         }
-        self.push(&[proto, ".", "port"].concat(), item, Value::UInt(port as u64));
+        self.push(&[proto, ".", "port"].concat_compact(), item, Value::UInt(port as u64));
     }
 
     fn endpoints(
@@ -229,7 +230,7 @@ impl Mirror {
     fn text(&mut self, item: Option<&Item>, abbrev: &str) {
         if let Some(item) = item {
             if let Some(s) = item.value.as_str().filter(|s| !s.is_empty()) {
-                self.push(abbrev, item, Value::Str(s.to_string()));
+                self.push(abbrev, item, Value::Str(s.into()));
             }
         }
     }
@@ -250,7 +251,7 @@ impl Mirror {
             Some("A") | Some("AAAA") | None => {
                 if let Some(ip) = item.value.as_str().and_then(|s| s.trim().parse::<IpAddr>().ok()) {
                     let abbrev = if ip.is_ipv4() { "dns.a" } else { "dns.aaaa" };
-                    self.push(abbrev, item, Value::Str(ip.to_string()));
+                    self.push(abbrev, item, Value::Str(ip.to_compact_string()));
                 }
             }
             _ => {}
@@ -270,7 +271,7 @@ impl Mirror {
                 .and_then(|h| h.split_once(": "))
                 .filter(|(k, _)| k.eq_ignore_ascii_case("user-agent"));
             if let Some((_, agent)) = agent {
-                self.push("http.user_agent", item, Value::Str(agent.to_string()));
+                self.push("http.user_agent", item, Value::Str(agent.into()));
             }
         }
     }

@@ -11,10 +11,12 @@
 //!   other keys, as written
 //! ```
 
+use compact_str::format_compact;
+
 use crate::args::{render_arg, time_value, unwrap_wrapper, ArgInput};
 use crate::fields::F;
 use crate::json::{Json, Kind, Member, Span};
-use crate::tree::{ArgValue, Timestamp, Tree, Value};
+use crate::tree::{ArgValue, Text, Timestamp, Tree, Value};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
@@ -70,11 +72,11 @@ pub fn feeds_columns(key: &str) -> bool {
 /// What the schema mapping found, besides the tree items.
 #[derive(Default)]
 pub struct Mapped {
-    pub name: String,
+    pub name: Text,
     pub timestamp: Option<Timestamp>,
     pub is_signature: bool,
-    /// `name=value` per argument, for the Info column.
-    pub arg_texts: Vec<String>,
+    /// `name=value` of each argument, separated by `, `, for the Info column.
+    pub arg_texts: String,
 }
 
 pub fn map_event(tree: &mut Tree, line: &str, obj: &Json, format: Format) -> Mapped {
@@ -256,22 +258,25 @@ impl<'j, 'a> Keys<'j, 'a> {
 }
 
 fn int(v: &Json, line: &str) -> Value {
-    v.as_i64().map(Value::Int).or_else(|| v.as_u64().map(Value::UInt)).unwrap_or_else(|| Value::Str(v.display(line)))
+    v.as_i64()
+        .map(Value::Int)
+        .or_else(|| v.as_u64().map(Value::UInt))
+        .unwrap_or_else(|| Value::Str(v.display(line).into()))
 }
 
 fn text(v: &Json, line: &str) -> Value {
     match &v.kind {
-        Kind::Null => Value::Str(String::new()),
-        _ => Value::Str(v.display(line)),
+        Kind::Null => Value::Str(Text::default()),
+        _ => Value::Str(v.display(line).into()),
     }
 }
 
 fn boolean(v: &Json, line: &str) -> Value {
-    v.as_bool().map(Value::Bool).unwrap_or_else(|| Value::Str(v.display(line)))
+    v.as_bool().map(Value::Bool).unwrap_or_else(|| Value::Str(v.display(line).into()))
 }
 
 fn time(v: &Json, line: &str) -> Value {
-    time_value(v).map(Value::Time).unwrap_or_else(|| Value::Str(v.display(line)))
+    time_value(v).map(Value::Time).unwrap_or_else(|| Value::Str(v.display(line).into()))
 }
 
 fn put(tree: &mut Tree, field: F, v: &Json, value: Value) -> usize {
@@ -302,7 +307,7 @@ fn classic(tree: &mut Tree, line: &str, obj: &Json, m: &mut Mapped, is_finding: 
     }
     let name = k.take(Key::EventName);
     if let Some(v) = name {
-        m.name = v.display(line);
+        m.name = v.display(line).into();
         put(tree, F::EventName, v, text(v, line));
     }
     let metadata = k.take(Key::Metadata).filter(|v| !v.is_null());
@@ -315,7 +320,7 @@ fn classic(tree: &mut Tree, line: &str, obj: &Json, m: &mut Mapped, is_finding: 
         || triggered_by_arg.is_some()
         || event_id.and_then(|v| v.as_i64()).is_some_and(|id| (6000..7000).contains(&id));
     if let Some(sig_name) = metadata.and_then(|md| md.path(&["Properties", "signatureName"])).and_then(|v| v.as_str()) {
-        m.name = sig_name.to_string();
+        m.name = sig_name.into();
     }
     mark_signature(tree, name.unwrap_or(obj), m.is_signature);
     if let Some(v) = k.take(Key::MatchedPolicies) {
@@ -508,8 +513,8 @@ fn arg_name<'j>(arg: &'j Json) -> Option<&'j str> {
 }
 
 /// `args: [{name, type, value}]` (or `{argMeta:{name,type}, value}` before v0.7).
-fn classic_args(tree: &mut Tree, line: &str, args: &Json, skip_trigger: bool) -> Vec<String> {
-    let mut texts = Vec::new();
+fn classic_args(tree: &mut Tree, line: &str, args: &Json, skip_trigger: bool) -> String {
+    let mut texts = String::new();
     if args.items().is_empty() {
         return texts;
     }
@@ -519,7 +524,7 @@ fn classic_args(tree: &mut Tree, line: &str, args: &Json, skip_trigger: bool) ->
             tree.push(
                 F::UncataloguedArg,
                 arg.span,
-                Value::Str(arg.raw(line).to_string()),
+                Value::Str(arg.raw(line).into()),
                 Some(format!("Argument without a name: {}", arg.raw(line))),
             );
             continue;
@@ -530,7 +535,7 @@ fn classic_args(tree: &mut Tree, line: &str, args: &Json, skip_trigger: bool) ->
         let type_name = arg.get("type").or_else(|| arg.path(&["argMeta", "type"])).and_then(|t| t.as_str());
         let null = Json { span: arg.span, kind: Kind::Null };
         let value = arg.get("value").unwrap_or(&null);
-        texts.push(render_arg(tree, line, &ArgInput { name, type_name, value, span: arg.span }));
+        render_arg(tree, line, &ArgInput { name, type_name, value, span: arg.span }, &mut texts);
     }
     tree.close_or_drop_empty(head);
     texts
@@ -604,7 +609,7 @@ fn signature_metadata(tree: &mut Tree, line: &str, md: &Json) {
                     tree.push(f, span, text(&p.value, line), None);
                 }
                 None => {
-                    let shown = format!("{}: {}", p.key, p.value.display(line));
+                    let shown = format_compact!("{}: {}", p.key, p.value.display(line));
                     tree.push(F::SigProperty, span, Value::Str(shown), None);
                 }
             }
@@ -640,7 +645,7 @@ fn finding(tree: &mut Tree, line: &str, obj: &Json, m: &mut Mapped) {
         m.timestamp = inner.timestamp;
     }
     m.is_signature = true;
-    m.name = md.and_then(|d| d.get("Name")).map(|n| n.display(line)).unwrap_or(inner.name.clone());
+    m.name = md.and_then(|d| d.get("Name")).map_or_else(|| inner.name.clone(), |n| n.display(line).into());
     if let Some(c) = context {
         tree.open(F::TriggeredBy, c.span, Value::None, Some(format!("Triggered By: {}", inner.name)));
         if let Some(v) = c.get("eventId") {
@@ -666,7 +671,7 @@ fn finding(tree: &mut Tree, line: &str, obj: &Json, m: &mut Mapped) {
                 value: unwrap_wrapper(&member.value).span,
                 trigger: false,
             });
-            let shown = format!("{}: {}", member.key, member.value.display(line));
+            let shown = format_compact!("{}: {}", member.key, member.value.display(line));
             tree.push(F::SigData, member.key_span.to(member.value.span), Value::Str(shown), None);
         }
     }
@@ -686,12 +691,12 @@ fn protobuf(tree: &mut Tree, line: &str, obj: &Json, m: &mut Mapped) {
         // `id` is a number, or in some builds the event name again
         match v.as_i64() {
             Some(id) => put(tree, F::EventId, v, Value::Int(id)),
-            None => put(tree, F::Other, v, Value::Str(v.display(line))),
+            None => put(tree, F::Other, v, Value::Str(v.display(line).into())),
         };
     }
     let name = k.take(Key::Name);
     if let Some(v) = name {
-        m.name = v.display(line);
+        m.name = v.display(line).into();
         put(tree, F::EventName, v, text(v, line));
     }
     if let Some(v) = k.take(Key::Version) {
@@ -701,7 +706,7 @@ fn protobuf(tree: &mut Tree, line: &str, obj: &Json, m: &mut Mapped) {
     let detected_from = k.take(Key::ProtobufDetectedFrom).filter(|t| !t.is_null());
     m.is_signature = threat.is_some() || detected_from.is_some();
     if let Some(n) = threat.and_then(|t| t.get("name")).and_then(|n| n.as_str()) {
-        m.name = n.to_string();
+        m.name = n.into();
     }
     mark_signature(tree, name.unwrap_or(obj), m.is_signature);
     if let Some(v) = k.take(Key::Policies) {
@@ -793,7 +798,7 @@ fn protobuf(tree: &mut Tree, line: &str, obj: &Json, m: &mut Mapped) {
                     .or_else(|| a.path(&["thread", "name"]))
                     .map(|v| v.display(line))
                     .unwrap_or_default();
-                put(tree, F::Ancestor, a, Value::Str(format!("{pid} {exe}").trim().to_string()));
+                put(tree, F::Ancestor, a, Value::Str(format_compact!("{pid} {exe}").trim().into()));
             }
         }
     }
@@ -826,7 +831,7 @@ fn protobuf(tree: &mut Tree, line: &str, obj: &Json, m: &mut Mapped) {
         }
         if let Some(labels) = k8s.path(&["pod", "labels"]) {
             for l in labels.members() {
-                let shown = format!("{}={}", l.key, l.value.display(line));
+                let shown = format_compact!("{}={}", l.key, l.value.display(line));
                 tree.push(F::PodLabel, l.key_span.to(l.value.span), Value::Str(shown), None);
             }
         }
@@ -847,8 +852,8 @@ fn protobuf(tree: &mut Tree, line: &str, obj: &Json, m: &mut Mapped) {
 }
 
 /// `data: [{name, <kind>: value}]`, or an object `{name: value}` in some builds.
-fn protobuf_data(tree: &mut Tree, line: &str, d: &Json) -> Vec<String> {
-    let mut texts = Vec::new();
+fn protobuf_data(tree: &mut Tree, line: &str, d: &Json) -> String {
+    let mut texts = String::new();
     match &d.kind {
         Kind::Arr(items) if !items.is_empty() => {
             tree.open(F::Args, d.span, Value::None, None);
@@ -857,17 +862,14 @@ fn protobuf_data(tree: &mut Tree, line: &str, d: &Json) -> Vec<String> {
                 let typed = item.members().iter().find(|m| m.key != "name");
                 match (name, typed) {
                     (Some(name), Some(kv)) => {
-                        texts.push(render_arg(
-                            tree,
-                            line,
-                            &ArgInput { name, type_name: Some(kv.key), value: &kv.value, span: item.span },
-                        ));
+                        let arg = ArgInput { name, type_name: Some(kv.key), value: &kv.value, span: item.span };
+                        render_arg(tree, line, &arg, &mut texts);
                     }
                     _ => {
                         tree.push(
                             F::UncataloguedArg,
                             item.span,
-                            Value::Str(item.raw(line).to_string()),
+                            Value::Str(item.raw(line).into()),
                             Some(format!("Argument: {}", item.raw(line))),
                         );
                     }
@@ -879,11 +881,7 @@ fn protobuf_data(tree: &mut Tree, line: &str, d: &Json) -> Vec<String> {
             tree.open(F::Args, d.span, Value::None, None);
             for kv in *members {
                 let span = kv.key_span.to(kv.value.span);
-                texts.push(render_arg(
-                    tree,
-                    line,
-                    &ArgInput { name: kv.key, type_name: None, value: &kv.value, span },
-                ));
+                render_arg(tree, line, &ArgInput { name: kv.key, type_name: None, value: &kv.value, span }, &mut texts);
             }
             tree.close();
         }
@@ -954,7 +952,7 @@ fn protobuf_threat(tree: &mut Tree, line: &str, t: &Json) {
                 _ => F::SigProperty,
             };
             let value = if field == F::SigProperty {
-                Value::Str(format!("{}: {}", p.key, p.value.display(line)))
+                Value::Str(format_compact!("{}: {}", p.key, p.value.display(line)))
             } else {
                 text(&p.value, line)
             };
@@ -976,5 +974,5 @@ fn unknown_members(tree: &mut Tree, line: &str, obj: &Json, known: &[&str]) {
 
 fn other_item(tree: &mut Tree, line: &str, key: &str, span: Span, value: &Json) {
     let shown = value.display(line);
-    tree.push(F::Other, span, Value::Str(format!("{key}: {shown}")), None);
+    tree.push(F::Other, span, Value::Str(format_compact!("{key}: {shown}")), None);
 }

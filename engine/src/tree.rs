@@ -20,10 +20,13 @@ impl Timestamp {
     }
 }
 
+/// Text of a value: short text (most of an event's) is kept inline, without an allocation.
+pub type Text = compact_str::CompactString;
+
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
     None,
-    Str(String),
+    Str(Text),
     Int(i64),
     UInt(u64),
     Bool(bool),
@@ -33,16 +36,28 @@ pub enum Value {
 
 impl Value {
     /// Text as shown in the Info column and in fallback labels.
-    pub fn text(&self) -> String {
+    pub fn text(&self) -> Text {
         match self {
-            Value::None => String::new(),
             Value::Str(s) => s.clone(),
-            Value::Int(v) => v.to_string(),
-            Value::UInt(v) => v.to_string(),
-            Value::Bool(v) => v.to_string(),
-            Value::Time(t) => format!("{}.{:09}", t.secs, t.nanos),
-            Value::Bytes(b) => b.iter().map(|x| format!("{x:02x}")).collect(),
+            _ => {
+                let mut text = Text::default();
+                self.write_text(&mut text);
+                text
+            }
         }
+    }
+
+    /// Appends [`Value::text`] to `out`.
+    pub fn write_text(&self, out: &mut impl std::fmt::Write) {
+        let _ = match self {
+            Value::None => Ok(()),
+            Value::Str(s) => out.write_str(s),
+            Value::Int(v) => out.write_str(itoa::Buffer::new().format(*v)),
+            Value::UInt(v) => out.write_str(itoa::Buffer::new().format(*v)),
+            Value::Bool(v) => out.write_str(if *v { "true" } else { "false" }),
+            Value::Time(t) => write!(out, "{}.{:09}", t.secs, t.nanos),
+            Value::Bytes(b) => b.iter().try_for_each(|x| write!(out, "{x:02x}")),
+        };
     }
 
     pub fn as_i64(&self) -> Option<i64> {

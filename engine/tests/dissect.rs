@@ -33,7 +33,7 @@ fn event_with_args(args: &str) -> Dissection {
 }
 
 fn s(v: &str) -> Value {
-    Value::Str(v.to_string())
+    Value::Str(v.into())
 }
 
 fn no_errors(d: &Dissection) {
@@ -404,5 +404,9 @@ fn members_no_key_reads_are_shown_as_they_are() {
     assert_eq!(one(&d, "tracker.event_name"), s("open"));
     assert_eq!(values(&d, "tracker.other"), vec![s("processId: 8"), s("novel: [1]")]);
     let other = field("tracker.other");
-    assert!(d.items.iter().skip_while(|i| i.field != other).all(|i| i.field == other || Catalog::get().is_native(i.field)));
+    assert!(d
+        .items
+        .iter()
+        .skip_while(|i| i.field != other)
+        .all(|i| i.field == other || Catalog::get().is_native(i.field)));
 }

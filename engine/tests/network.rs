@@ -8,7 +8,7 @@ fn natives(d: &Dissection) -> Vec<(String, String)> {
     d.items
         .iter()
         .filter(|i| cat.is_native(i.field))
-        .map(|i| (cat.def(i.field).abbrev.clone(), i.value.text()))
+        .map(|i| (cat.def(i.field).abbrev.clone(), i.value.text().into()))
         .collect()
 }
 

@@ -136,7 +136,7 @@ impl Session {
                         let Some(decl) = rule.plugin.fields().get(index) else { continue };
                         let field = self.ids.get(i).and_then(|ids| ids.get(index)).copied().unwrap_or(generic);
                         let label = Some(format!("[{}]: {}", decl.name, value));
-                        added.push(Item { field, depth: 1, span, value: Value::Str(value), label });
+                        added.push(Item { field, depth: 1, span, value: Value::Str(value.into()), label });
                     }
                     if let Some(info) = out.info {
                         d.info = info;

@@ -49,7 +49,7 @@ fn field_values(session: &Session, d: &Dissection) -> Vec<(String, String)> {
     d.items
         .iter()
         .filter(|i| i.field >= first)
-        .map(|i| (session.fields()[(i.field - first) as usize].abbrev.clone(), i.value.text()))
+        .map(|i| (session.fields()[(i.field - first) as usize].abbrev.clone(), i.value.text().into()))
         .collect()
 }
 
