@@ -3,6 +3,7 @@
 use std::cell::RefCell;
 
 use base64::Engine as _;
+use compact_str::CompactStringExt;
 use rustc_hash::FxHashMap;
 
 use crate::fields::{Catalog, FieldId, FieldType, F};
@@ -195,7 +196,9 @@ pub fn render_arg(tree: &mut Tree, line: &str, arg: &ArgInput, info: &mut String
     let head_field: FieldId = field.unwrap_or(F::UncataloguedArg.into());
     // the generic field's name says nothing: its label names the argument
     let label = (shown.is_some() || field.is_none()).then(|| {
-        let mut label = [arg.name, ": "].concat();
+        let mut label = String::with_capacity(arg.name.len() + 2 + shown.as_ref().map_or(24, String::len));
+        label.push_str(arg.name);
+        label.push_str(": ");
         match &shown {
             Some(shown) => label.push_str(shown),
             None => value.write_text(&mut label),
@@ -346,20 +349,35 @@ fn typed_value(kind: ArgKind, json: &Json, line: &str) -> (Value, Option<String>
         }
         ArgKind::Bytes => match bytes_value(v) {
             Some(b) => {
-                let shown = format!("{} bytes: {}", b.len(), preview_bytes(&b));
+                let mut shown = String::with_capacity(80);
+                shown.push_str(itoa::Buffer::new().format(b.len()));
+                shown.push_str(" bytes: ");
+                push_preview_bytes(&mut shown, &b);
                 (Value::Bytes(b), Some(shown))
             }
             None => (as_text(), None),
         },
         ArgKind::Mode => match v.as_u64() {
             Some(m) => {
-                let octal = if m == 0 { "0".to_string() } else { format!("0{m:o}") };
-                (Value::UInt(m), Some(format!("{octal} ({})", describe_mode(m))))
+                use std::fmt::Write as _;
+                let mut shown = String::with_capacity(48);
+                let _ = if m == 0 { write!(shown, "0 (") } else { write!(shown, "0{m:o} (") };
+                write_mode(&mut shown, m);
+                shown.push(')');
+                (Value::UInt(m), Some(shown))
             }
             None => (as_text(), None),
         },
         ArgKind::Dev => match v.as_u64() {
-            Some(d) => (Value::UInt(d), Some(format!("{} ({}:{})", d, d >> 20, d & 0xfffff))),
+            Some(d) => {
+                let mut shown = String::with_capacity(32);
+                let mut digits = itoa::Buffer::new();
+                for (n, after) in [(d, " ("), (d >> 20, ":"), (d & 0xfffff, ")")] {
+                    shown.push_str(digits.format(n));
+                    shown.push_str(after);
+                }
+                (Value::UInt(d), Some(shown))
+            }
             None => (as_text(), None),
         },
         ArgKind::Time => match time_value(v) {
@@ -431,8 +449,8 @@ fn bytes_value(v: &Json) -> Option<Vec<u8>> {
     }
 }
 
-fn preview_bytes(b: &[u8]) -> String {
-    let mut hex = String::with_capacity(2 * b.len().min(32) + 3);
+/// Appends the first 32 bytes in hex (and `…` when there are more).
+fn push_preview_bytes(hex: &mut String, b: &[u8]) {
     for x in b.iter().take(32) {
         hex.push(HEX_DIGITS[(x >> 4) as usize] as char);
         hex.push(HEX_DIGITS[(x & 0xf) as usize] as char);
@@ -440,7 +458,6 @@ fn preview_bytes(b: &[u8]) -> String {
     if b.len() > 32 {
         hex.push('…');
     }
-    hex
 }
 
 /// Nanoseconds since the epoch, RFC 3339 text, or protobuf `{seconds, nanos}`.
@@ -485,8 +502,8 @@ pub fn command_line<'s>(words: impl Iterator<Item = &'s str>) -> String {
     line
 }
 
-/// `S_IFREG|rwxr-xr-x`-style text for a mode.
-pub fn describe_mode(mode: u64) -> String {
+/// Appends `regular file, rwxr-xr-x`-style text for a mode to `out`.
+fn write_mode(out: &mut String, mode: u64) {
     let kind = match mode & 0o170000 {
         0o140000 => "socket",
         0o120000 => "symlink",
@@ -497,24 +514,22 @@ pub fn describe_mode(mode: u64) -> String {
         0o010000 => "fifo",
         _ => "",
     };
-    let mut perms = String::with_capacity(9);
+    if !kind.is_empty() {
+        out.push_str(kind);
+        out.push_str(", ");
+    }
     for shift in [6, 3, 0] {
         let bits = (mode >> shift) & 7;
-        perms.push(if bits & 4 != 0 { 'r' } else { '-' });
-        perms.push(if bits & 2 != 0 { 'w' } else { '-' });
-        perms.push(if bits & 1 != 0 { 'x' } else { '-' });
-    }
-    if kind.is_empty() {
-        perms
-    } else {
-        format!("{kind}, {perms}")
+        out.push(if bits & 4 != 0 { 'r' } else { '-' });
+        out.push(if bits & 2 != 0 { 'w' } else { '-' });
+        out.push(if bits & 1 != 0 { 'x' } else { '-' });
     }
 }
 
 /// Short text for a struct value: its scalar members as `key=value`.
 fn struct_summary(def: &StructDef, value: &Json, line: &str) -> String {
     let one = |obj: &Json| -> String {
-        let mut text = String::new();
+        let mut text = String::with_capacity(64);
         let shown = obj
             .members()
             .iter()
@@ -566,7 +581,7 @@ pub fn render_struct_value(tree: &mut Tree, line: &str, def: &'static StructDef,
                     F::Member,
                     m.key_span.to(m.value.span),
                     Value::Str(m.key.into()),
-                    Some(format!("{}: {}", def.title, m.key)),
+                    Some([def.title, ": ", m.key].concat()),
                 );
                 render_members(tree, line, def, &m.value);
                 tree.close_or_drop_empty(head);
@@ -576,7 +591,7 @@ pub fn render_struct_value(tree: &mut Tree, line: &str, def: &'static StructDef,
         Kind::Arr(items) => {
             for item in *items {
                 let summary = struct_summary(def, item, line);
-                let label = format!("{}: {}", def.title, summary);
+                let label = [def.title, ": ", &summary].concat();
                 tree.open(F::Member, item.span, Value::Str(summary.into()), Some(label));
                 render_members(tree, line, def, item);
                 tree.close();
@@ -603,7 +618,7 @@ fn render_members(tree: &mut Tree, line: &str, def: &'static StructDef, obj: &Js
                 F::Member,
                 span,
                 Value::Str(m.value.display(line).into()),
-                Some(format!("{}: {}", m.key, m.value.display(line))),
+                Some([m.key, ": ", m.value.display(line)].concat()),
             );
             continue;
         };
@@ -637,8 +652,8 @@ fn render_members(tree: &mut Tree, line: &str, def: &'static StructDef, obj: &Js
                         _ => vec![&h.value],
                     };
                     for v in values {
-                        let text = format!("{}: {}", h.key, v.display(line));
-                        tree.push(field, h.key_span.to(h.value.span), Value::Str(text.into()), None);
+                        let text: Text = [h.key, ": ", v.display(line)].concat_compact();
+                        tree.push(field, h.key_span.to(h.value.span), Value::Str(text), None);
                     }
                 }
             }
@@ -732,8 +747,11 @@ mod tests {
 
     #[test]
     fn modes_and_command_lines_read_like_a_shell() {
-        assert_eq!(describe_mode(0o100755), "regular file, rwxr-xr-x");
-        assert_eq!(describe_mode(0o20620), "character device, rw--w----");
+        for (mode, text) in [(0o100755, "regular file, rwxr-xr-x"), (0o20620, "character device, rw--w----"), (0o7, "------rwx")] {
+            let mut shown = String::new();
+            write_mode(&mut shown, mode);
+            assert_eq!(shown, text);
+        }
         let words = ["ls", "--color=auto", "my file", "it's"];
         assert_eq!(command_line(words.into_iter()), r#"ls --color=auto 'my file' 'it'\''s'"#);
         assert_eq!(command_line(["", "a"].into_iter()), "'' a");
@@ -767,7 +785,9 @@ mod tests {
         let bytes: Vec<u8> = (0..=255).collect();
         for n in [0, 1, 32, 33, 256] {
             let hex: String = bytes[..n].iter().take(32).map(|x| format!("{x:02x}")).collect();
-            assert_eq!(preview_bytes(&bytes[..n]), if n > 32 { format!("{hex}…") } else { hex });
+            let mut preview = String::new();
+            push_preview_bytes(&mut preview, &bytes[..n]);
+            assert_eq!(preview, if n > 32 { format!("{hex}…") } else { hex });
         }
     }
 }

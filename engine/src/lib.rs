@@ -326,11 +326,17 @@ pub fn truncate(mut s: String, max: usize) -> String {
 
 /// `2024-01-01 00:00:00.000000001 UTC`.
 pub fn format_time(t: Timestamp) -> String {
+    let mut s = String::with_capacity(33);
+    write_time(&mut s, t);
+    s
+}
+
+/// Appends [`format_time`] to `s`.
+pub fn write_time(s: &mut String, t: Timestamp) {
     // years 0 to 9999 written digit by digit: labels of every event carry a time
     let (year, month, day) = civil_from_days(t.secs.div_euclid(86_400));
     if (0..=9999).contains(&year) && t.nanos < 1_000_000_000 {
         let of_day = t.secs.rem_euclid(86_400) as u64;
-        let mut s = String::with_capacity(33);
         for (n, width, sep) in [
             (year as u64, 4, '-'),
             (month, 2, '-'),
@@ -340,15 +346,15 @@ pub fn format_time(t: Timestamp) -> String {
             (of_day % 60, 2, '.'),
             (t.nanos as u64, 9, ' '),
         ] {
-            push_digits(&mut s, n, width);
+            push_digits(s, n, width);
             s.push(sep);
         }
         s.push_str("UTC");
-        return s;
+        return;
     }
     match time::OffsetDateTime::from_unix_timestamp_nanos(t.as_nanos()) {
-        Ok(dt) => calendar_text(dt),
-        Err(_) => format!("{}.{:09}", t.secs, t.nanos),
+        Ok(dt) => s.push_str(&calendar_text(dt)),
+        Err(_) => s.push_str(&format!("{}.{:09}", t.secs, t.nanos)),
     }
 }
 

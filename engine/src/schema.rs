@@ -495,7 +495,13 @@ fn mark_signature(tree: &mut Tree, at: &Json, is_signature: bool) {
 fn put_thread_start(tree: &mut Tree, v: &Json, value: Value) {
     let label = match value.as_i64() {
         Some(ns) if ns > 1_000_000_000_000_000_000 => {
-            Some(format!("Thread start time: {} ({})", ns, crate::format_time(Timestamp::from_nanos(ns as i128))))
+            let mut label = String::with_capacity(72);
+            label.push_str("Thread start time: ");
+            label.push_str(itoa::Buffer::new().format(ns));
+            label.push_str(" (");
+            crate::write_time(&mut label, Timestamp::from_nanos(ns as i128));
+            label.push(')');
+            Some(label)
         }
         _ => None,
     };
@@ -514,10 +520,10 @@ fn arg_name<'j>(arg: &'j Json) -> Option<&'j str> {
 
 /// `args: [{name, type, value}]` (or `{argMeta:{name,type}, value}` before v0.7).
 fn classic_args(tree: &mut Tree, line: &str, args: &Json, skip_trigger: bool) -> String {
-    let mut texts = String::new();
     if args.items().is_empty() {
-        return texts;
+        return String::new();
     }
+    let mut texts = String::with_capacity(256);
     let head = tree.open(F::Args, args.span, Value::None, None);
     for arg in args.items() {
         let Some(name) = arg_name(arg) else {
@@ -853,7 +859,7 @@ fn protobuf(tree: &mut Tree, line: &str, obj: &Json, m: &mut Mapped) {
 
 /// `data: [{name, <kind>: value}]`, or an object `{name: value}` in some builds.
 fn protobuf_data(tree: &mut Tree, line: &str, d: &Json) -> String {
-    let mut texts = String::new();
+    let mut texts = String::with_capacity(256);
     match &d.kind {
         Kind::Arr(items) if !items.is_empty() => {
             tree.open(F::Args, d.span, Value::None, None);

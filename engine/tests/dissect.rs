@@ -97,6 +97,15 @@ fn strings_arrays_bools_bytes_modes_devs_and_times() {
     assert_eq!(one(&d, "tracker.args.inode_mode"), Value::UInt(0o40755));
     assert_eq!(label(&d, "tracker.args.inode_mode"), "inode_mode: 040755 (directory, rwxr-xr-x)");
     assert_eq!(label(&d, "tracker.args.dev"), "dev: 271581185 (259:1)");
+    assert_eq!(label(&d, "tracker.args.bytes"), "bytes: 6 bytes: 7f454c460201");
+    assert_eq!(
+        d.info,
+        concat!(
+            r#"test_event: pathname="/etc/passwd", argv=["sh", "-c", "echo hi"], envp=[], load=true, "#,
+            "bytes=6 bytes: 7f454c460201, inode_mode=040755 (directory, rwxr-xr-x), dev=271581185 (259:1), ",
+            "time=1704067200.500000000, helpers=[1, 2, 3]"
+        )
+    );
     // `time` is a number in other events: its field holds nanoseconds since the epoch
     assert_eq!(one(&d, "tracker.args.time"), Value::UInt(1_704_067_200_500_000_000));
     assert_eq!(one(&d, "tracker.args.helpers"), s("[1, 2, 3]"));
