@@ -207,6 +207,9 @@ static_fields! {
 /// member of every structured argument type.
 pub struct Catalog {
     defs: Vec<FieldDef>,
+    /// Each field's type, by id: what every tree item is checked against, in a table that stays in
+    /// the cache.
+    ftypes: Vec<FieldType>,
     by_abbrev: HashMap<String, FieldId>,
     arg_kinds: HashMap<String, ArgKind>,
     /// argument name → its `tracker.args.<name>` field (looked up for every argument dissected)
@@ -229,6 +232,7 @@ impl Catalog {
     fn build() -> Catalog {
         let mut cat = Catalog {
             defs: Vec::new(),
+            ftypes: Vec::new(),
             by_abbrev: HashMap::default(),
             arg_kinds: HashMap::default(),
             arg_fields: HashMap::default(),
@@ -296,6 +300,7 @@ impl Catalog {
             ftype,
             description: description.to_string(),
         });
+        self.ftypes.push(ftype);
         self.by_abbrev.insert(abbrev.to_string(), id);
         id
     }
@@ -306,6 +311,12 @@ impl Catalog {
 
     pub fn def(&self, id: FieldId) -> &FieldDef {
         &self.defs[id as usize]
+    }
+
+    /// `def(id).ftype`.
+    #[inline]
+    pub fn ftype(&self, id: FieldId) -> FieldType {
+        self.ftypes[id as usize]
     }
 
     pub fn id(&self, abbrev: &str) -> Option<FieldId> {

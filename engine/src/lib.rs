@@ -337,19 +337,23 @@ pub fn write_time(s: &mut String, t: Timestamp) {
     let (year, month, day) = civil_from_days(t.secs.div_euclid(86_400));
     if (0..=9999).contains(&year) && t.nanos < 1_000_000_000 {
         let of_day = t.secs.rem_euclid(86_400) as u64;
-        for (n, width, sep) in [
-            (year as u64, 4, '-'),
-            (month, 2, '-'),
-            (day, 2, ' '),
-            (of_day / 3600, 2, ':'),
-            (of_day / 60 % 60, 2, ':'),
-            (of_day % 60, 2, '.'),
-            (t.nanos as u64, 9, ' '),
+        let mut text = *b"0000-00-00 00:00:00.000000000 UTC";
+        for (n, digits) in [
+            (year as u64, 0..4),
+            (month, 5..7),
+            (day, 8..10),
+            (of_day / 3600, 11..13),
+            (of_day / 60 % 60, 14..16),
+            (of_day % 60, 17..19),
+            (t.nanos as u64, 20..29),
         ] {
-            push_digits(s, n, width);
-            s.push(sep);
+            let mut n = n;
+            for d in text[digits].iter_mut().rev() {
+                *d = b'0' + (n % 10) as u8;
+                n /= 10;
+            }
         }
-        s.push_str("UTC");
+        s.push_str(std::str::from_utf8(&text).expect("ASCII digits"));
         return;
     }
     match time::OffsetDateTime::from_unix_timestamp_nanos(t.as_nanos()) {
@@ -382,19 +386,6 @@ fn civil_from_days(days: i64) -> (i64, u64, u64) {
     let day = (doy - (153 * mp + 2) / 5 + 1) as u64;
     let month = if mp < 10 { mp + 3 } else { mp - 9 } as u64;
     (yoe + era * 400 + i64::from(month <= 2), month, day)
-}
-
-/// `n` in decimal, zero-padded to `width` digits.
-fn push_digits(s: &mut String, n: u64, width: usize) {
-    let mut digits = [b'0'; 20];
-    let mut i = digits.len();
-    let mut n = n;
-    while n > 0 || i > digits.len() - width {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-    }
-    s.push_str(std::str::from_utf8(&digits[i..]).expect("ASCII digits"));
 }
 
 #[cfg(test)]

@@ -245,7 +245,7 @@ impl Tree {
     #[inline]
     pub fn push(&mut self, field: impl Into<FieldId>, span: Span, value: Value, label: Option<String>) -> usize {
         let field = field.into();
-        if value.is(Catalog::get().def(field).ftype) {
+        if value.is(Catalog::get().ftype(field)) {
             self.push_raw(field, span, value, label)
         } else {
             self.push_converted(field, span, value, label)
