@@ -221,20 +221,30 @@ struct Keys<'j, 'a> {
     members: &'j [Member<'a>],
     /// Per key, the position of the first member with it (in any spelling).
     first: [Option<u32>; KEY_COUNT],
+    /// Per member (of the first `KNOWN_AT`), its key, when it is spelled as the first member with that
+    /// key is (a later member spelled otherwise is one of its own); `NO_KEY` otherwise.
+    key_at: [u8; KNOWN_AT],
     /// The keys taken, one bit each.
     taken: u64,
 }
 
+/// Members whose key `Keys` remembers; an event has some dozens.
+const KNOWN_AT: usize = 64;
+const NO_KEY: u8 = u8::MAX;
+
 impl<'j, 'a> Keys<'j, 'a> {
     fn new(obj: &'j Json<'a>) -> Keys<'j, 'a> {
         let members = obj.members();
-        let mut first = [None; KEY_COUNT];
+        let mut keys = Keys { members, first: [None; KEY_COUNT], key_at: [NO_KEY; KNOWN_AT], taken: 0 };
         for (at, m) in members.iter().enumerate() {
             if let Some(key) = Key::of(m.key) {
-                first[key as usize].get_or_insert(at as u32);
+                let first = *keys.first[key as usize].get_or_insert(at as u32) as usize;
+                if at < KNOWN_AT && (first == at || members[first].key == m.key) {
+                    keys.key_at[at] = key as u8;
+                }
             }
         }
-        Keys { members, first, taken: 0 }
+        keys
     }
 
     /// The first member with `key`; it (and any later member written the same) counts as used.
@@ -243,13 +253,22 @@ impl<'j, 'a> Keys<'j, 'a> {
         self.first[key as usize].map(|at| &self.members[at as usize].value)
     }
 
+    /// The key of the member at `at`, when it is spelled as the first member with that key is.
+    fn key_at(&self, at: usize) -> Option<u8> {
+        match self.key_at.get(at) {
+            Some(&key) => (key != NO_KEY).then_some(key),
+            None => {
+                let key = Key::of(self.members[at].key)?;
+                let first = self.first[key as usize]? as usize;
+                (self.members[first].key == self.members[at].key).then_some(key as u8)
+            }
+        }
+    }
+
     /// Shows the members no `take` used, as other members.
     fn show_the_rest(self, tree: &mut Tree, line: &str) {
-        for m in self.members {
-            let used = Key::of(m.key).is_some_and(|key| {
-                self.taken & (1 << key as u32) != 0
-                    && self.first[key as usize].is_some_and(|at| self.members[at as usize].key == m.key)
-            });
+        for (at, m) in self.members.iter().enumerate() {
+            let used = self.key_at(at).is_some_and(|key| self.taken & (1 << key) != 0);
             if !used {
                 other_item(tree, line, m.key, m.key_span.to(m.value.span), &m.value);
             }

@@ -418,4 +418,14 @@ fn members_no_key_reads_are_shown_as_they_are() {
         .iter()
         .skip_while(|i| i.field != other)
         .all(|i| i.field == other || Catalog::get().is_native(i.field)));
+
+    // the same far down a long object (past the members whose keys are remembered)
+    let padding: String = (0..70).map(|i| format!(r#""x{i}":{i},"#)).collect();
+    let line = format!(r#"{{{padding}"timestamp":1,"processID":7,"eventName":"open","processId":8,"processID":9}}"#);
+    let d = dissect(line.as_bytes());
+    no_errors(&d);
+    assert_eq!(one(&d, "tracker.process.pid"), Value::Int(7));
+    let others = values(&d, "tracker.other");
+    assert_eq!(others.len(), 71);
+    assert_eq!((&others[69], &others[70]), (&s("x69: 69"), &s("processId: 8")));
 }
