@@ -692,7 +692,7 @@ fn finding(tree: &mut Tree, line: &str, obj: &Json, m: &mut Mapped) {
         for member in d.members() {
             // what a finding found: the arguments of the signature event Tracker itself would emit
             tree.arg_values.push(ArgValue {
-                name: member.key.to_string(),
+                name: member.key.into(),
                 value: unwrap_wrapper(&member.value).span,
                 trigger: false,
             });

@@ -228,7 +228,7 @@ pub struct Tree {
 /// An argument's value as written in the line (protobuf wrappers removed).
 #[derive(Clone, Debug, PartialEq)]
 pub struct ArgValue {
-    pub name: String,
+    pub name: Text,
     pub value: Span,
     /// An argument of the triggering event, not of the event itself.
     pub trigger: bool,
