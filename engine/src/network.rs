@@ -100,6 +100,10 @@ fn network_roles(cat: &'static Catalog) -> &'static [Option<(&'static str, &'sta
 pub fn native_items(event_name: &str, items: &[Item]) -> Vec<Item> {
     let mut out = Mirror { cat: Catalog::get(), items: Vec::new() };
     let roles = network_roles(out.cat);
+    // most events carry no network value
+    if !items.iter().any(|item| matches!(roles.get(item.field as usize), Some(Some(_)))) {
+        return out.items;
+    }
     // members of one structured value share a parent: group them
     let mut parents: Vec<usize> = Vec::new();
     let mut groups: Vec<(usize, &str, Vec<(&str, &Item)>)> = Vec::new();
