@@ -91,8 +91,23 @@ impl Value {
         }
     }
 
+    /// The same integer as the other integer type, when that is what `ftype` holds and it fits:
+    /// numbers are read as signed, and many fields are unsigned.
+    #[inline]
+    fn retyped_int(&self, ftype: FieldType) -> Option<Value> {
+        match (ftype, self) {
+            (FieldType::Int, &Value::UInt(u)) => i64::try_from(u).ok().map(Value::Int),
+            (FieldType::UInt | FieldType::Hex, &Value::Int(i)) => u64::try_from(i).ok().map(Value::UInt),
+            (FieldType::Oct, &Value::Int(i)) => u32::try_from(i).ok().map(|u| Value::UInt(u.into())),
+            _ => None,
+        }
+    }
+
     /// Converts to what `ftype` holds without losing anything, if possible.
     fn fit(self, ftype: FieldType) -> Result<Value, Value> {
+        if let Some(v) = self.retyped_int(ftype) {
+            return Ok(v);
+        }
         match (ftype, self) {
             (FieldType::None | FieldType::Protocol, v @ Value::None) => Ok(v),
             (FieldType::Str, v @ Value::Str(_)) => Ok(v),
@@ -106,11 +121,7 @@ impl Value {
                 u64::try_from(t.as_nanos()).map(Value::UInt).map_err(|_| Value::Time(t))
             }
             (FieldType::Int, v @ Value::Int(_)) => Ok(v),
-            (FieldType::Int, Value::UInt(u)) => i64::try_from(u).map(Value::Int).map_err(|_| Value::UInt(u)),
             (FieldType::UInt | FieldType::Hex | FieldType::Oct, v @ Value::UInt(_)) => Ok(v),
-            (FieldType::UInt | FieldType::Hex | FieldType::Oct, Value::Int(i)) => {
-                u64::try_from(i).map(Value::UInt).map_err(|_| Value::Int(i))
-            }
             (_, v) => Err(v),
         }
     }
@@ -245,14 +256,18 @@ impl Tree {
     #[inline]
     pub fn push(&mut self, field: impl Into<FieldId>, span: Span, value: Value, label: Option<String>) -> usize {
         let field = field.into();
-        if value.is(Catalog::get().ftype(field)) {
+        let ftype = Catalog::get().ftype(field);
+        if value.is(ftype) {
+            self.push_raw(field, span, value, label)
+        } else if let Some(value) = value.retyped_int(ftype) {
             self.push_raw(field, span, value, label)
         } else {
             self.push_converted(field, span, value, label)
         }
     }
 
-    /// `push` of a value of another type than its field's: converted, or shown as text.
+    /// `push` of a value of another type than its field's (and not an integer of the other sign):
+    /// converted, or shown as text.
     #[cold]
     fn push_converted(&mut self, field: FieldId, span: Span, value: Value, label: Option<String>) -> usize {
         let def = Catalog::get().def(field);
@@ -347,6 +362,14 @@ mod tests {
         assert!(t.experts.is_empty());
         t.push(F::CgroupId, Span::default(), Value::Int(-1), None);
         assert_eq!(t.experts.len(), 1);
+        t.push(F::Pid, Span::default(), Value::UInt(u64::MAX), None);
+        assert_eq!(t.experts.len(), 2);
+        let mode = Catalog::get().id("tracker.args.inode_mode").expect("an octal field");
+        assert_eq!(Catalog::get().ftype(mode), FieldType::Oct);
+        t.push(mode, Span::default(), Value::Int(0o755), None);
+        assert_eq!(t.items[4].value, Value::UInt(0o755));
+        t.push(mode, Span::default(), Value::Int(1 << 40), None);
+        assert_eq!(t.experts.len(), 3, "no octal field holds more than 32 bits");
     }
 
     #[test]
