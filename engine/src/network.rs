@@ -105,7 +105,7 @@ pub fn native_items(event_name: &str, items: &[Item]) -> Vec<Item> {
         return out.items;
     }
     // members of one structured value share a parent: group them
-    let mut parents: Vec<usize> = Vec::new();
+    let mut parents: Vec<usize> = Vec::with_capacity(8);
     let mut groups: Vec<(usize, &str, Vec<(&str, &Item)>)> = Vec::new();
     for (i, item) in items.iter().enumerate() {
         let depth = item.depth as usize;

@@ -514,7 +514,7 @@ fn mark_signature(tree: &mut Tree, at: &Json, is_signature: bool) {
 fn put_thread_start(tree: &mut Tree, v: &Json, value: Value) {
     let label = match value.as_i64() {
         Some(ns) if ns > 1_000_000_000_000_000_000 => {
-            let mut label = String::with_capacity(72);
+            let mut label = String::with_capacity(80);
             label.push_str("Thread start time: ");
             label.push_str(itoa::Buffer::new().format(ns));
             label.push_str(" (");

@@ -247,8 +247,8 @@ pub struct ArgValue {
 
 impl Tree {
     pub fn new() -> Tree {
-        // an event has some dozens of items: room for them from the start
-        Tree { items: Vec::with_capacity(64), ..Tree::default() }
+        // an event has some dozens of items and a few arguments: room for them from the start
+        Tree { items: Vec::with_capacity(64), arg_values: Vec::with_capacity(8), ..Tree::default() }
     }
 
     /// Adds an item; a value that does not fit the field's type is shown as text in the matching
