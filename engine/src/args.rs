@@ -189,10 +189,7 @@ pub fn render_arg(tree: &mut Tree, line: &str, arg: &ArgInput, info: &mut String
 
     // Text in a numeric field does not fit: Tracee's parse-arguments turns numbers into names
     // ("O_RDONLY", "3=/etc/passwd"). Such a value goes to the generic field, and is no fault.
-    let field = registered.filter(|f| {
-        let ftype = cat.def(*f).ftype;
-        ftype == FieldType::Str || !matches!(value, Value::Str(_))
-    });
+    let field = registered.filter(|f| cat.ftype(*f) == FieldType::Str || !matches!(value, Value::Str(_)));
     let head_field: FieldId = field.unwrap_or(F::UncataloguedArg.into());
     // the generic field's name says nothing: its label names the argument
     let label = (shown.is_some() || field.is_none()).then(|| {
@@ -208,7 +205,7 @@ pub fn render_arg(tree: &mut Tree, line: &str, arg: &ArgInput, info: &mut String
     // text fields (the generic one, names typed differently across events) hold numbers as shown
     let value = match value {
         Value::Str(_) => value,
-        _ if cat.def(head_field).ftype == FieldType::Str => Value::Str(shown.map_or_else(|| value.text(), Text::from)),
+        _ if cat.ftype(head_field) == FieldType::Str => Value::Str(shown.map_or_else(|| value.text(), Text::from)),
         _ => value,
     };
 

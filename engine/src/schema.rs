@@ -223,7 +223,7 @@ struct Keys<'j, 'a> {
     first: [Option<u32>; KEY_COUNT],
     /// Per member (of the first `KNOWN_AT`), its key, when it is spelled as the first member with that
     /// key is (a later member spelled otherwise is one of its own); `NO_KEY` otherwise.
-    key_at: [u8; KNOWN_AT],
+    known_keys: [u8; KNOWN_AT],
     /// The keys taken, one bit each.
     taken: u64,
 }
@@ -235,12 +235,12 @@ const NO_KEY: u8 = u8::MAX;
 impl<'j, 'a> Keys<'j, 'a> {
     fn new(obj: &'j Json<'a>) -> Keys<'j, 'a> {
         let members = obj.members();
-        let mut keys = Keys { members, first: [None; KEY_COUNT], key_at: [NO_KEY; KNOWN_AT], taken: 0 };
+        let mut keys = Keys { members, first: [None; KEY_COUNT], known_keys: [NO_KEY; KNOWN_AT], taken: 0 };
         for (at, m) in members.iter().enumerate() {
             if let Some(key) = Key::of(m.key) {
                 let first = *keys.first[key as usize].get_or_insert(at as u32) as usize;
                 if at < KNOWN_AT && (first == at || members[first].key == m.key) {
-                    keys.key_at[at] = key as u8;
+                    keys.known_keys[at] = key as u8;
                 }
             }
         }
@@ -255,7 +255,7 @@ impl<'j, 'a> Keys<'j, 'a> {
 
     /// The key of the member at `at`, when it is spelled as the first member with that key is.
     fn key_at(&self, at: usize) -> Option<u8> {
-        match self.key_at.get(at) {
+        match self.known_keys.get(at) {
             Some(&key) => (key != NO_KEY).then_some(key),
             None => {
                 let key = Key::of(self.members[at].key)?;

@@ -603,7 +603,9 @@ fn sniff(lua: &Lua, head: LuaString) -> LuaResult<LuaMultiValue> {
     guarded(lua, || Ok(engine::sniff(&head.as_bytes())))
 }
 
-#[mlua::lua_module]
+// Wireshark's Lua allocator aborts when memory runs out (wslua_allocf: g_realloc), so no Lua call
+// can fail for want of memory: mlua need not make each string and table in a protected call.
+#[mlua::lua_module(skip_memory_check)]
 fn trackershark_engine(lua: &Lua) -> LuaResult<LuaTable> {
     let m = lua.create_table()?;
     m.set("version", env!("CARGO_PKG_VERSION"))?;
