@@ -89,15 +89,16 @@ cat "$work/events.json" "$work/events.pcapng" >/dev/null
 rows=()
 for mode in "${modes[@]}"; do
     declare -A t=() m=() c=()
-    for p in ours inplace enriched floor purelua; do
-        # the sides of the ratios with a target (-r of JSON and of pcapng): best of 3 runs, as this
-        # machine's timings vary run to run; one run otherwise, to keep the bench to minutes
-        runs=1; [[ ($mode == "-r" || $mode == "pcapng -r") && ($p == ours || $p == inplace || $p == floor) ]] && runs=3
-        t[$p]=""
-        for ((k = 0; k < runs; k++)); do
+    # the sides of the ratios with a target (-r of JSON and of pcapng): best of 5 runs, taken in
+    # turns (ours, in place, floor, ours, …) so that this machine's speed, which drifts from minute
+    # to minute, weighs on each side alike; one run otherwise, to keep the bench to minutes
+    rounds=1; [[ $mode == "-r" || $mode == "pcapng -r" ]] && rounds=5
+    for ((k = 0; k < rounds; k++)); do
+        for p in ours inplace enriched floor purelua; do
+            [[ $k -gt 0 && $p != ours && $p != inplace && $p != floor ]] && continue
             out=$(run_mode "$p" "$mode") || exit 1
             read -r secs rss cpu <<< "$out"
-            if [ -z "${t[$p]}" ] || [ "$secs" = "—" ] || awk -v a="$secs" -v b="${t[$p]}" 'BEGIN { exit !(a < b) }'; then
+            if [ -z "${t[$p]:-}" ] || [ "$secs" = "—" ] || awk -v a="$secs" -v b="${t[$p]}" 'BEGIN { exit !(a < b) }'; then
                 t[$p]=$secs; m[$p]=$rss; c[$p]=$cpu
             fi
         done
