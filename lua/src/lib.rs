@@ -115,12 +115,17 @@ const EXACT_IN_DOUBLE: i64 = 1 << 53;
 
 /// Runs an entry point with panics caught; a panic becomes `nil, "internal error: …"`.
 fn guarded<'lua, R: IntoLuaMulti>(lua: &'lua Lua, f: impl FnOnce() -> LuaResult<R>) -> LuaResult<LuaMultiValue> {
+    caught(|| f()?.into_lua_multi(lua), |message| (LuaNil, message).into_lua_multi(lua))
+}
+
+/// Runs an entry point with panics caught; an error or a panic becomes `failed(message)`. (For
+/// the entry points called per packet, whose values go straight onto Lua's stack: a
+/// `LuaMultiValue` is a queue that grows as it is filled.)
+fn caught<R>(f: impl FnOnce() -> LuaResult<R>, failed: impl FnOnce(String) -> LuaResult<R>) -> LuaResult<R> {
     match catch_unwind(AssertUnwindSafe(f)) {
-        Ok(Ok(r)) => r.into_lua_multi(lua),
-        Ok(Err(e)) => (LuaNil, format!("trackershark: {e}")).into_lua_multi(lua),
-        Err(panic) => {
-            (LuaNil, format!("trackershark internal error: {}", engine::panic_message(&panic))).into_lua_multi(lua)
-        }
+        Ok(Ok(r)) => Ok(r),
+        Ok(Err(e)) => failed(format!("trackershark: {e}")),
+        Err(panic) => failed(format!("trackershark internal error: {}", engine::panic_message(&panic))),
     }
 }
 
@@ -233,44 +238,61 @@ fn dissect(
 /// set), source, whether it is IPv6, destination, whether it is IPv6, and the packet the event
 /// carries with its dissector (nil where there is none); `false` when the event is to be dissected
 /// in full (`dissect`).
-fn columns(lua: &Lua, (tree, tvb, pinfo, frame): (LuaValue, LuaValue, LuaValue, u32)) -> LuaResult<LuaMultiValue> {
-    guarded(lua, || {
-        with_state(lua, |state| {
-            #[cfg(unix)]
-            if !enrichers_loaded() {
-                let State { writer, columns_only, hint, read_ahead, columns_from_reader, .. } = state;
-                if let Some((native, target)) = native_target(writer, &tree, &tvb, &pinfo) {
-                    // SAFETY: the objects of the packet being dissected
-                    if !unsafe { native.items_wanted(&target) } {
-                        *columns_only += 1;
-                        hint.set(Want::Columns);
-                        // SAFETY: as above
-                        let line = unsafe { native.packet_bytes(&target) };
-                        let columns = match take_read_ahead(read_ahead, line) {
-                            Some(Ahead::Columns(columns)) => Some(columns),
-                            Some(Ahead::Dissection(d)) => Some(d.columns()),
-                            _ => None,
-                        };
-                        *columns_from_reader += columns.is_some() as u64;
-                        let Columns { protocol, info, addresses: [src, dst], packet } =
-                            columns.unwrap_or_else(|| engine::columns(line));
-                        let set = unsafe { native.set_columns(&target, frame, protocol, &info) };
-                        let (protocol, info) = if set { (None, None) } else { (Some(protocol), Some(info)) };
-                        let split =
-                            |a: Option<(String, bool)>| a.map_or((None, None), |(text, v6)| (Some(text), Some(v6)));
-                        let ((src, src6), (dst, dst6)) = (split(src), split(dst));
-                        let (packet, dissector) = match packet {
-                            Some(p) => (Some(lua.create_string(&p.bytes)?), Some(p.dissector)),
-                            None => (None, None),
-                        };
-                        return (true, protocol, info, src, src6, dst, dst6, packet, dissector).into_lua_multi(lua);
-                    }
+fn columns(lua: &Lua, (tree, tvb, pinfo, frame): (LuaValue, LuaValue, LuaValue, u32)) -> LuaResult<ColumnsShown> {
+    let fault = |message| Ok((None, Some(message), None, None, None, None, None, None, None));
+    caught(|| columns_shown(lua, tree, tvb, pinfo, frame), fault)
+}
+
+/// What `columns` returns: whether they were shown (nil on a fault, whose message follows),
+/// protocol, info, source, IPv6, destination, IPv6, packet, packet dissector.
+type ColumnsShown = (
+    Option<bool>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<bool>,
+    Option<String>,
+    Option<bool>,
+    Option<LuaString>,
+    Option<&'static str>,
+);
+
+fn columns_shown(lua: &Lua, tree: LuaValue, tvb: LuaValue, pinfo: LuaValue, frame: u32) -> LuaResult<ColumnsShown> {
+    with_state(lua, |state| {
+        #[cfg(unix)]
+        if !enrichers_loaded() {
+            let State { writer, columns_only, hint, read_ahead, columns_from_reader, .. } = state;
+            if let Some((native, target)) = native_target(writer, &tree, &tvb, &pinfo) {
+                // SAFETY: the objects of the packet being dissected
+                if !unsafe { native.items_wanted(&target) } {
+                    *columns_only += 1;
+                    hint.set(Want::Columns);
+                    // SAFETY: as above
+                    let line = unsafe { native.packet_bytes(&target) };
+                    let columns = match take_read_ahead(read_ahead, line) {
+                        Some(Ahead::Columns(columns)) => Some(columns),
+                        Some(Ahead::Dissection(d)) => Some(d.columns()),
+                        _ => None,
+                    };
+                    *columns_from_reader += columns.is_some() as u64;
+                    let Columns { protocol, info, addresses: [src, dst], packet } =
+                        columns.unwrap_or_else(|| engine::columns(line));
+                    let set = unsafe { native.set_columns(&target, frame, protocol, &info) };
+                    let (protocol, info) = if set { (None, None) } else { (Some(protocol.to_string()), Some(info)) };
+                    let split =
+                        |a: Option<(String, bool)>| a.map_or((None, None), |(text, v6)| (Some(text), Some(v6)));
+                    let ((src, src6), (dst, dst6)) = (split(src), split(dst));
+                    let (packet, dissector) = match packet {
+                        Some(p) => (Some(lua.create_string(&p.bytes)?), Some(p.dissector)),
+                        None => (None, None),
+                    };
+                    return Ok((Some(true), protocol, info, src, src6, dst, dst6, packet, dissector));
                 }
             }
-            let _ = (&tree, &tvb, &pinfo);
-            state.hint.set(Want::Dissection);
-            false.into_lua_multi(lua)
-        })
+        }
+        let _ = (&tree, &tvb, &pinfo);
+        state.hint.set(Want::Dissection);
+        Ok((Some(false), None, None, None, None, None, None, None, None))
     })
 }
 

@@ -110,6 +110,9 @@ impl LineReader {
     }
 }
 
+/// What `next` returns: kind (or nil, or false), offset, seconds, nanoseconds, packet.
+type NextLine = (LuaValue, Option<f64>, Option<f64>, Option<f64>, Option<LuaString>);
+
 impl LuaUserData for LineReader {
     fn add_methods<M: LuaUserDataMethods<Self>>(methods: &mut M) {
         // `feed(block)`: a block of the file, or nil at its end
@@ -133,14 +136,14 @@ impl LuaUserData for LineReader {
             Ok(read)
         });
         // `next()` → kind ("event", "log", "blank", "garbage"), offset, seconds and nanoseconds
-        // (or nil), and for a packet (an event or garbage) its bytes; nothing when more blocks
-        // are needed; false when the file is done
-        methods.add_method_mut("next", |lua, reader, ()| {
+        // (or nil), and for a packet (an event or garbage) its bytes; nil when more blocks are
+        // needed; false when the file is done (the values go straight onto Lua's stack)
+        methods.add_method_mut("next", |lua, reader, ()| -> LuaResult<NextLine> {
             let LineReader { lines, packet, header_len, kind_names } = reader;
             let (offset, line, info, ahead) = match lines.next_line().map_err(LuaError::runtime)? {
                 Next::Line { offset, line, info, ahead } => (offset, line, info, ahead),
-                Next::More => return ().into_lua_multi(lua),
-                Next::Done => return false.into_lua_multi(lua),
+                Next::More => return Ok((LuaNil, None, None, None, None)),
+                Next::Done => return Ok((LuaValue::Boolean(false), None, None, None, None)),
             };
             crate::keep_read_ahead(lua, line, ahead);
             let bytes = match info.kind {
@@ -153,7 +156,7 @@ impl LuaUserData for LineReader {
             };
             let (secs, nanos) = crate::time_parts(&info);
             let kind = kind_names[KINDS.iter().position(|k| *k == info.kind).expect("every kind")].clone();
-            (kind, offset as f64, secs, nanos, bytes).into_lua_multi(lua)
+            Ok((LuaValue::String(kind), Some(offset as f64), secs, nanos, bytes))
         });
     }
 }

@@ -411,4 +411,13 @@ fn a_panic_inside_the_engine_becomes_an_expert_item_and_tshark_goes_on() {
     assert_eq!(got[5][1], "", "the panicking event has no fields");
     assert!(got[5][2].contains("forced panic for testing"), "{:?}", got[5]);
     assert_eq!(got[6][1], "fileless_execution", "later events are dissected");
+
+    // the packet list alone (only the columns are read, on the file's reading thread): the same
+    let out = home.run_with_env("tshark", &["-r", "events.json"], &[("TRACKERSHARK_TEST_PANIC", "security_bpf_prog")]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let list = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = list.lines().collect();
+    assert_eq!(lines.len(), 11, "every frame still there:\n{list}");
+    assert!(lines[5].contains("internal error") && lines[5].contains("forced panic for testing"), "{list}");
+    assert!(lines[6].contains("Fileless Execution"), "{list}");
 }
