@@ -79,7 +79,7 @@ pub struct LineReader {
     /// The packet being put together: the frame header, then the line.
     packet: Vec<u8>,
     header_len: usize,
-    /// The names of the kinds of line, made once (a Lua string costs a protected call to make).
+    /// The names of the kinds of line, made once: each line's kind is then a reference to push.
     kind_names: [LuaString; 4],
 }
 
