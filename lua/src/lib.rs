@@ -114,7 +114,7 @@ fn with_state<R>(lua: &Lua, f: impl FnOnce(&mut State) -> R) -> R {
 const EXACT_IN_DOUBLE: i64 = 1 << 53;
 
 /// Runs an entry point with panics caught; a panic becomes `nil, "internal error: …"`.
-fn guarded<'lua, R: IntoLuaMulti>(lua: &'lua Lua, f: impl FnOnce() -> LuaResult<R>) -> LuaResult<LuaMultiValue> {
+fn guarded<R: IntoLuaMulti>(lua: &Lua, f: impl FnOnce() -> LuaResult<R>) -> LuaResult<LuaMultiValue> {
     caught(|| f()?.into_lua_multi(lua), |message| (LuaNil, message).into_lua_multi(lua))
 }
 
