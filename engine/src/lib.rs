@@ -358,7 +358,7 @@ pub fn write_time(s: &mut String, t: Timestamp) {
     }
     match time::OffsetDateTime::from_unix_timestamp_nanos(t.as_nanos()) {
         Ok(dt) => s.push_str(&calendar_text(dt)),
-        Err(_) => s.push_str(&format!("{}.{:09}", t.secs, t.nanos)),
+        Err(_) => Value::Time(t).write_text(s),
     }
 }
 
@@ -406,5 +406,9 @@ mod tests {
         }
         assert_eq!(format_time(Timestamp { secs: 1_700_000_000, nanos: 1 }), "2023-11-14 22:13:20.000000001 UTC");
         assert_eq!(format_time(Timestamp { secs: 0, nanos: 0 }), "1970-01-01 00:00:00.000000000 UTC");
+        // past what the calendar can write: the number of seconds, as the value's text is
+        let far = Timestamp { secs: i64::MAX, nanos: 5 };
+        assert_eq!(format_time(far), "9223372036854775807.000000005");
+        assert_eq!(format_time(far), Value::Time(far).text().as_str());
     }
 }

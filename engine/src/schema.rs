@@ -238,8 +238,8 @@ impl<'j, 'a> Keys<'j, 'a> {
         let mut keys = Keys { members, first: [None; KEY_COUNT], known_keys: [NO_KEY; KNOWN_AT], taken: 0 };
         for (at, m) in members.iter().enumerate() {
             if let Some(key) = Key::of(m.key) {
-                let first = *keys.first[key as usize].get_or_insert(at as u32) as usize;
-                if at < KNOWN_AT && (first == at || members[first].key == m.key) {
+                keys.first[key as usize].get_or_insert(at as u32);
+                if at < KNOWN_AT && keys.spelled_as_first(key, at) {
                     keys.known_keys[at] = key as u8;
                 }
             }
@@ -257,12 +257,14 @@ impl<'j, 'a> Keys<'j, 'a> {
     fn key_at(&self, at: usize) -> Option<u8> {
         match self.known_keys.get(at) {
             Some(&key) => (key != NO_KEY).then_some(key),
-            None => {
-                let key = Key::of(self.members[at].key)?;
-                let first = self.first[key as usize]? as usize;
-                (self.members[first].key == self.members[at].key).then_some(key as u8)
-            }
+            None => Key::of(self.members[at].key).filter(|key| self.spelled_as_first(*key, at)).map(|key| key as u8),
         }
+    }
+
+    /// Whether the member at `at`, which has `key`, is spelled as the first member with `key` is.
+    fn spelled_as_first(&self, key: Key, at: usize) -> bool {
+        let same = |first: u32| first as usize == at || self.members[first as usize].key == self.members[at].key;
+        self.first[key as usize].is_some_and(same)
     }
 
     /// Shows the members no `take` used, as other members.
