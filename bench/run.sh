@@ -89,9 +89,10 @@ cat "$work/events.json" "$work/events.pcapng" >/dev/null
 rows=()
 for mode in "${modes[@]}"; do
     declare -A t=() m=() c=()
-    # the sides of the ratios with a target (-r of JSON and of pcapng): best of 5 runs, taken in
-    # turns (ours, in place, floor, ours, …) so that this machine's speed, which drifts from minute
-    # to minute, weighs on each side alike; one run otherwise, to keep the bench to minutes
+    # -r of the JSON file (whose ratio has a target) and of the pcapng file: ours, in place and the
+    # floor, best of 5 runs taken in turns (ours, in place, floor, ours, …) so that this machine's
+    # speed, which drifts from minute to minute, weighs on each side alike; one run otherwise, to
+    # keep the bench to minutes
     rounds=1; [[ $mode == "-r" || $mode == "pcapng -r" ]] && rounds=5
     for ((k = 0; k < rounds; k++)); do
         for p in ours inplace enriched floor purelua; do
